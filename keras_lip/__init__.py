@@ -1,0 +1,17 @@
+"""keras_lip: language-image pre-training (SigLIP, LiT, CLIPPO) in Keras 3.
+
+Subpackages load on first use, so `import keras_lip` does not initialise a
+framework (virtual devices and XLA flags must be set before that happens).
+"""
+
+import importlib
+
+from keras_lip.version import __version__
+
+_SUBPACKAGES = ("distribution", "layers", "losses", "models", "testing")
+
+
+def __getattr__(name):
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"keras_lip.{name}")
+    raise AttributeError(f"module 'keras_lip' has no attribute {name!r}")

@@ -1,0 +1,95 @@
+"""Shared test helpers (after keras-hub's `src/tests/test_case.py`)."""
+
+import json
+import os
+import pathlib
+import tempfile
+
+import keras
+import numpy as np
+from absl.testing import parameterized
+from keras import ops
+from keras import tree
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def shared_dir():
+    """The `shared/` folder that holds big_vision's golden vectors.
+
+    `$KERAS_LIP_SHARED` if set, else `../shared` beside the repository, else
+    `/work/shared`. Raises (never skips) when none of them exists.
+    """
+    candidates = [os.environ.get("KERAS_LIP_SHARED"),
+                  REPO_ROOT.parent / "shared", "/work/shared"]
+    for candidate in candidates:
+        if candidate and (pathlib.Path(candidate) / "golden").is_dir():
+            return pathlib.Path(candidate)
+    raise FileNotFoundError(
+        f"No shared/golden folder in {candidates}; set KERAS_LIP_SHARED."
+    )
+
+
+def to_numpy(x):
+    return tree.map_structure(
+        lambda v: v if v is None else np.asarray(ops.convert_to_numpy(v)), x
+    )
+
+
+def value_and_grad(fn, *args):
+    """`(fn(*args), d fn / d args)` on the current backend."""
+    backend = keras.config.backend()
+    if backend == "jax":
+        import jax
+
+        value, grads = jax.value_and_grad(fn, argnums=range(len(args)))(*args)
+        return value, list(grads)
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        args = [tf.convert_to_tensor(a) for a in args]
+        with tf.GradientTape() as tape:
+            tape.watch(args)
+            value = fn(*args)
+        return value, tape.gradient(value, args)
+    raise NotImplementedError(f"value_and_grad on backend {backend}")
+
+
+class TestCase(parameterized.TestCase):
+    """Base class for keras_lip tests: numpy comparisons and save round-trips."""
+
+    def get_temp_dir(self):
+        path = tempfile.mkdtemp(dir=self.create_tempdir().full_path)
+        return path
+
+    def assertAllClose(self, actual, expected, atol=1e-6, rtol=1e-6, msg=None):
+        actual, expected = to_numpy(actual), to_numpy(expected)
+        tree.map_structure(
+            lambda a, e: np.testing.assert_allclose(
+                a, e, atol=atol, rtol=rtol, err_msg=msg or ""),
+            actual, expected)
+
+    def run_serialization_test(self, instance):
+        """get_config/from_config and serialize/deserialize are idempotent."""
+        config = instance.get_config()
+        config_json = json.dumps(config, sort_keys=True)
+        revived = type(instance).from_config(config)
+        self.assertEqual(config_json,
+                         json.dumps(revived.get_config(), sort_keys=True))
+        serialized = json.dumps(keras.saving.serialize_keras_object(instance))
+        revived = keras.saving.deserialize_keras_object(json.loads(serialized))
+        self.assertIsInstance(revived, type(instance))
+        self.assertEqual(config_json,
+                         json.dumps(revived.get_config(), sort_keys=True))
+        return revived
+
+    def run_model_saving_test(self, model, input_data, atol=1e-6, rtol=1e-6):
+        """`.keras` save → load gives the same class and the same outputs."""
+        expected = model(input_data)
+        path = os.path.join(self.get_temp_dir(), "model.keras")
+        model.save(path)
+        restored = keras.models.load_model(path)
+        self.assertIsInstance(restored, type(model))
+        self.assertAllClose(restored(input_data), expected, atol=atol,
+                            rtol=rtol)
+        return restored
