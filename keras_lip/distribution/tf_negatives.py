@@ -63,11 +63,14 @@ def _gradients_needed():
 
 
 def _global_batch(ctx, embeddings, n):
-    """The global batch size; asserts that it splits evenly over replicas."""
+    """The global batch size; asserts that it splits evenly over replicas.
+
+    Replicas can hold different static shapes (an uneven last batch), so the
+    check is a run-time all-reduce of one integer, except on TPUs, whose
+    replicas always share one static shape.
+    """
     local = embeddings.shape[0]
-    if local is not None:
-        # Static per-replica shapes come from the dataset's element spec and
-        # are the same on every replica.
+    if local is not None and _is_tpu(ctx.strategy):
         return tf.constant(float(local * n))
     local = tf.shape(embeddings)[0]
     total = ctx.all_reduce(tf.distribute.ReduceOp.SUM, local)

@@ -14,9 +14,10 @@ def l2_normalize(x, axis=-1, epsilon=1e-8):
 
     Example:
 
-    >>> import numpy as np
-    >>> l2_normalize(np.array([[3.0, 4.0]])).tolist()
-    [[0.6000000238418579, 0.800000011920929]]
+    >>> import numpy as np, keras
+    >>> x = keras.ops.convert_to_numpy(l2_normalize(np.array([[3.0, 4.0]])))
+    >>> [round(float(v), 6) for v in x[0]]
+    [0.6, 0.8]
     """
     norm = ops.sqrt(ops.sum(ops.square(x), axis=axis, keepdims=True))
     return x / (norm + epsilon)

@@ -66,6 +66,17 @@ class ContrastiveLoss(keras.losses.Loss):
         self.negatives = validate_negatives(negatives, self.allowed_negatives)
         self.check_finite = check_finite
 
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        # `Loss.__call__` would convert `y_true=None` to a tensor and reduce
+        # per-example values; these losses return a reduced scalar already.
+        if sample_weight is not None:
+            raise ValueError(
+                f"{type(self).__name__} does not support sample_weight: every "
+                "pair in the batch is a negative for every other pair."
+            )
+        with keras.name_scope(self.name):
+            return self.call(y_true, y_pred)
+
     def call(self, y_true, y_pred):
         del y_true  # The positives are the diagonal pairs.
         if not isinstance(y_pred, dict):

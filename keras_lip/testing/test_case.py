@@ -3,6 +3,7 @@
 import json
 import os
 import pathlib
+import shutil
 import tempfile
 
 import keras
@@ -59,7 +60,8 @@ class TestCase(parameterized.TestCase):
     """Base class for keras_lip tests: numpy comparisons and save round-trips."""
 
     def get_temp_dir(self):
-        path = tempfile.mkdtemp(dir=self.create_tempdir().full_path)
+        path = tempfile.mkdtemp(prefix="keras_lip_test_")
+        self.addCleanup(shutil.rmtree, path, ignore_errors=True)
         return path
 
     def assertAllClose(self, actual, expected, atol=1e-6, rtol=1e-6, msg=None):

@@ -1,0 +1,53 @@
+import numpy as np
+from absl.testing import parameterized
+
+from keras_lip import layers
+from keras_lip import losses
+from keras_lip.testing import TestCase
+from keras_lip.testing import shared_dir
+from keras_lip.testing import value_and_grad
+
+GOLDEN = shared_dir() / "golden" / "public" / "loss"
+CASES = sorted(p.stem for p in GOLDEN.glob("*.npz"))
+
+
+class SoftmaxContrastiveLossTest(TestCase):
+    @parameterized.parameters(*CASES)
+    def test_matches_big_vision(self, case):
+        g = dict(np.load(GOLDEN / f"{case}.npz"))
+        loss, grads = value_and_grad(
+            losses.softmax_contrastive_loss, g["zimg"], g["ztxt"], g["t"])
+        self.assertAllClose(loss, g["softmax_loss"], rtol=1e-5, atol=1e-5)
+        for got, key in zip(grads, ("zimg", "ztxt", "t")):
+            expected = g[f"softmax_grad_{key}"]
+            atol = 1e-5 * max(float(np.max(np.abs(expected))), 1e-12)
+            np.testing.assert_allclose(np.asarray(got), expected, rtol=0,
+                                       atol=atol, err_msg=key)
+
+        def raw(zimg_raw, ztxt_raw):
+            return losses.softmax_contrastive_loss(
+                layers.l2_normalize(zimg_raw), layers.l2_normalize(ztxt_raw),
+                g["t"])
+
+        _, grads = value_and_grad(raw, g["zimg_raw"], g["ztxt_raw"])
+        for got, key in zip(grads, ("zimg_raw", "ztxt_raw")):
+            expected = g[f"softmax_grad_{key}"]
+            atol = 1e-5 * max(float(np.max(np.abs(expected))), 1e-12)
+            np.testing.assert_allclose(np.asarray(got), expected, rtol=0,
+                                       atol=atol, err_msg=key)
+
+    def test_pinned_value(self):
+        # Orthonormal pairs, t = log 10: each row and column has logit 10 on
+        # the diagonal and 0 elsewhere: loss = log(1 + 3·e^-10).
+        z = np.eye(4, 8, dtype="float32")
+        loss = losses.softmax_contrastive_loss(z, z, np.log(10.0))
+        self.assertAllClose(loss, np.log1p(3 * np.exp(-10.0)), rtol=1e-4)
+
+    def test_no_ring(self):
+        with self.assertRaisesRegex(ValueError, "negatives='ring'"):
+            losses.SoftmaxContrastiveLoss(negatives="ring")
+
+    def test_serialization(self):
+        revived = self.run_serialization_test(
+            losses.SoftmaxContrastiveLoss(negatives="local"))
+        self.assertEqual(revived.negatives, "local")
