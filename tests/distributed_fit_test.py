@@ -69,3 +69,8 @@ class DistributedFitTest(TestCase):
         self.assertGreater(moved, 1e-2)  # Training really changed the weights.
         # The reported (unscaled) loss is the global loss, not a share.
         self.assertAllClose(replicated_loss, single_loss, rtol=1e-5)
+        # evaluate() takes the forward-only path (no gradient tape).
+        with _distributed_scope():
+            replicated_eval = replicated.evaluate(_dataset(), verbose=0)
+        self.assertAllClose(replicated_eval,
+                            single.evaluate(_dataset(), verbose=0), rtol=1e-5)

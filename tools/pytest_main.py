@@ -1,0 +1,11 @@
+"""Entry point of the Bazel test targets: devices first, then pytest."""
+
+import sys
+
+from keras_lip.testing.devices import configure_cpu_devices
+
+if __name__ == "__main__":
+    configure_cpu_devices()
+    import pytest
+
+    sys.exit(pytest.main(["-q", *sys.argv[1:]]))
