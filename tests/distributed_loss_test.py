@@ -27,21 +27,15 @@ def _embeddings(seed, batch=BATCH, dim=16):
     return z / np.linalg.norm(z, axis=-1, keepdims=True)
 
 
-def _relative_close(actual, expected, name):
-    scale = max(float(np.max(np.abs(expected))), 1e-12)
-    np.testing.assert_allclose(np.asarray(actual), np.asarray(expected),
-                               rtol=1e-5, atol=1e-5 * scale, err_msg=name)
-
-
 class DistributedSigmoidLossTest(TestCase):
     def _check(self, fn, reference, args, scalars, n):
         value, grads = replicated_value_and_grad(fn, args, scalars, n)
         ref_value, ref_grads = value_and_grad(reference, *args, *scalars)
-        _relative_close(value, ref_value, "loss")
+        self.assertGradientClose(value, ref_value, "loss", rtol=1e-5)
         names = ["image_embeddings", "text_embeddings", "logit_scale",
                  "logit_bias"]
         for got, want, name in zip(grads, ref_grads, names):
-            _relative_close(np.reshape(got, np.shape(want)), want, name)
+            self.assertGradientClose(got, want, name, rtol=1e-5)
 
     @parameterized.product(n=REPLICAS, negatives=("ring", "gather", "auto"))
     def test_sigmoid_equals_global_loss(self, n, negatives):

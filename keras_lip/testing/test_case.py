@@ -71,6 +71,16 @@ class TestCase(parameterized.TestCase):
                 a, e, atol=atol, rtol=rtol, err_msg=msg or ""),
             actual, expected)
 
+    def assertGradientClose(self, actual, expected, name="", rtol=0.0,
+                            atol=1e-5):
+        """Gradients within `atol` scaled by max|expected| (+ `rtol`): the
+        tolerance big_vision's golden files suggest."""
+        expected = np.asarray(expected)
+        scale = max(float(np.max(np.abs(expected))), 1e-12)
+        np.testing.assert_allclose(
+            np.reshape(to_numpy(actual), expected.shape), expected,
+            rtol=rtol, atol=atol * scale, err_msg=name)
+
     def run_serialization_test(self, instance):
         """get_config/from_config and serialize/deserialize are idempotent."""
         config = instance.get_config()
