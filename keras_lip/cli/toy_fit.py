@@ -56,6 +56,11 @@ def _scope(replicas):
     if keras.config.backend() == "jax":
         import jax
 
+        if len(jax.devices()) < replicas:
+            raise ValueError(
+                f"--replicas={replicas} but JAX sees {len(jax.devices())} "
+                "devices; run this module as a script so that it can split "
+                "the CPU before JAX starts.")
         return keras.distribution.DataParallel(
             devices=jax.devices()[:replicas]).scope()
     from keras_lip.testing.replicas import mirrored_strategy
@@ -91,7 +96,8 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    # Devices must be split before TensorFlow/JAX initialise.
-    configure_cpu_devices(int(next((a.split("=")[1] for a in sys.argv
-                                    if a.startswith("--replicas=")), 0)) or 1)
+    # Devices must be split before TensorFlow/JAX initialise: parse the flags
+    # (absl does not import either) before anything else.
+    FLAGS(sys.argv)
+    configure_cpu_devices(max(FLAGS.replicas, 1))
     app.run(main)
