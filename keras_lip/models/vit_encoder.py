@@ -1,0 +1,144 @@
+"""big_vision's ViT image encoder (`models/vit.py`), in keras.ops."""
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_lip.layers.map_head import MAPHead
+from keras_lip.layers.transformer_encoder import TransformerEncoder
+
+POOL_TYPES = ("map", "gap", "tok", "none")
+
+
+def posemb_sincos_2d(h, w, width, temperature=10_000.0):
+    """big_vision's fixed 2D sin-cos position embedding, `[1, h·w, width]`."""
+    if width % 4:
+        raise ValueError(f"sincos2d needs a width divisible by 4; got {width}.")
+    y, x = np.mgrid[:h, :w]
+    omega = np.arange(width // 4) / (width // 4 - 1)
+    omega = 1.0 / (temperature**omega)
+    y = np.einsum("m,d->md", y.flatten(), omega)
+    x = np.einsum("m,d->md", x.flatten(), omega)
+    pe = np.concatenate([np.sin(x), np.cos(x), np.sin(y), np.cos(y)], axis=1)
+    return pe[None].astype("float32")
+
+
+@keras.saving.register_keras_serializable(package="keras_lip")
+class ViTEncoder(keras.layers.Layer):
+    """Vision Transformer with big_vision's numerics.
+
+    Conv patch embedding (kernel = stride = patch, with bias), position
+    embedding ("learn": normal(1/√width); or "sincos2d"), a cls token added
+    AFTER the position embedding when pooling is "tok", pre-LN encoder blocks,
+    `encoder_norm`, then pooling "map" | "gap" | "tok" | "none" and an
+    optional head Dense (zero-initialised, as big_vision).
+
+    Args:
+        patch_size: int or (h, w).
+        width, depth, mlp_dim, num_heads: transformer shape.
+        pool_type: "map", "gap", "tok" or "none".
+        posemb: "learn" or "sincos2d".
+        num_classes: width of the head Dense, or None for no head.
+        head_zeroinit: zero-initialise the head kernel (big_vision default).
+        dropout: dropout rate in the blocks.
+        **kwargs: passed to `keras.layers.Layer`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> vit = ViTEncoder(8, width=64, depth=2, mlp_dim=128, num_heads=4)
+    >>> tuple(vit(np.zeros((2, 32, 32, 3), "float32")).shape)
+    (2, 64)
+    """
+
+    def __init__(self, patch_size, width, depth, mlp_dim, num_heads,
+                 pool_type="map", posemb="learn", num_classes=None,
+                 head_zeroinit=True, dropout=0.0, **kwargs):
+        super().__init__(**kwargs)
+        if pool_type not in POOL_TYPES:
+            raise ValueError(f"pool_type={pool_type!r}; expected one of "
+                             f"{POOL_TYPES}.")
+        if posemb not in ("learn", "sincos2d"):
+            raise ValueError(f"posemb={posemb!r}; expected 'learn' or "
+                             "'sincos2d'.")
+        if isinstance(patch_size, int):
+            patch_size = (patch_size, patch_size)
+        self.patch_size = tuple(patch_size)
+        self.width = width
+        self.depth = depth
+        self.mlp_dim = mlp_dim
+        self.num_heads = num_heads
+        self.pool_type = pool_type
+        self.posemb = posemb
+        self.num_classes = num_classes
+        self.head_zeroinit = head_zeroinit
+        self.dropout = dropout
+
+    def build(self, input_shape):
+        _, height, width, _ = input_shape
+        ph, pw = self.patch_size
+        if height % ph or width % pw:
+            raise ValueError(f"Image size {(height, width)} is not a multiple "
+                             f"of patch_size {self.patch_size}.")
+        self.grid = (height // ph, width // pw)
+        tokens = self.grid[0] * self.grid[1]
+        self.embedding = keras.layers.Conv2D(
+            self.width, self.patch_size, strides=self.patch_size,
+            padding="valid", dtype=self.dtype_policy, name="embedding")
+        self.embedding.build(input_shape)
+        if self.posemb == "learn":
+            self.pos_embedding = self.add_weight(
+                shape=(1, tokens, self.width), name="pos_embedding",
+                initializer=keras.initializers.RandomNormal(
+                    stddev=1 / np.sqrt(self.width)))
+        if self.pool_type == "tok":
+            self.cls = self.add_weight(shape=(1, 1, self.width), name="cls",
+                                       initializer="zeros")
+            tokens += 1
+        self.transformer = TransformerEncoder(
+            self.depth, self.num_heads, self.mlp_dim, self.dropout,
+            dtype=self.dtype_policy, name="Transformer")
+        self.transformer.build((None, tokens, self.width))
+        if self.pool_type == "map":
+            self.map_head = MAPHead(self.num_heads, self.mlp_dim,
+                                    dtype=self.dtype_policy, name="MAPHead_0")
+            self.map_head.build((None, tokens, self.width))
+        if self.num_classes:
+            self.head = keras.layers.Dense(
+                self.num_classes, dtype=self.dtype_policy, name="head",
+                kernel_initializer="zeros" if self.head_zeroinit
+                else "glorot_uniform")
+            self.head.build((None, self.width))
+
+    def call(self, images, training=None):
+        x = self.embedding(images)
+        batch = ops.shape(x)[0]
+        x = ops.reshape(x, (batch, -1, self.width))
+        if self.posemb == "learn":
+            x = x + ops.cast(self.pos_embedding, x.dtype)
+        else:
+            x = x + ops.cast(posemb_sincos_2d(*self.grid, self.width), x.dtype)
+        if self.pool_type == "tok":
+            cls = ops.tile(ops.cast(self.cls, x.dtype), (batch, 1, 1))
+            x = ops.concatenate([cls, x], axis=1)
+        x = self.transformer(x, training=training)
+        if self.pool_type == "map":
+            x = self.map_head(x)
+        elif self.pool_type == "gap":
+            x = ops.mean(x, axis=1)
+        elif self.pool_type == "tok":
+            x = x[:, 0]
+        if self.num_classes:
+            x = self.head(x)
+        return x
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "patch_size": self.patch_size, "width": self.width,
+            "depth": self.depth, "mlp_dim": self.mlp_dim,
+            "num_heads": self.num_heads, "pool_type": self.pool_type,
+            "posemb": self.posemb, "num_classes": self.num_classes,
+            "head_zeroinit": self.head_zeroinit, "dropout": self.dropout,
+        })
+        return config
