@@ -75,30 +75,15 @@ def _tensorflow_step(method, zimg, ztxt, t, b):
         args = (tf.constant(zimg), tf.constant(ztxt))
         return lambda: [x.numpy() for x in tf.nest.flatten(step(*args))]
 
-    from keras_lip.testing.replicas import mirrored_strategy
+    from keras_lip.testing.replicas import tensorflow_replicated_step
 
-    strategy = mirrored_strategy(DEVICES)
-    per = zimg.shape[0] // DEVICES
-    inputs = strategy.experimental_distribute_values_from_function(
-        lambda ctx: (zimg[ctx.replica_id_in_sync_group * per:
-                          (ctx.replica_id_in_sync_group + 1) * per],
-                     ztxt[ctx.replica_id_in_sync_group * per:
-                          (ctx.replica_id_in_sync_group + 1) * per]))
-
-    def replica_fn(pair):
-        a, c = tf.identity(pair[0]), tf.identity(pair[1])
-        scalars = [tf.constant(t), tf.constant(b)]
-        with tf.GradientTape() as tape:
-            tape.watch([a, c] + scalars)
-            loss = losses.sigmoid_contrastive_loss(a, c, *scalars,
-                                                   negatives=method)
-        return loss, tape.gradient(loss, [a, c] + scalars)
-
-    step = tf.function(lambda x: strategy.run(replica_fn, (x,)))
+    strategy, step = tensorflow_replicated_step(
+        lambda a, c, t, b: losses.sigmoid_contrastive_loss(
+            a, c, t, b, negatives=method),
+        [zimg, ztxt], [t, b], DEVICES)
 
     def run():
-        out = step(inputs)
-        return [v.numpy() for x in tf.nest.flatten(out)
+        return [v.numpy() for x in tf.nest.flatten(step())
                 for v in strategy.experimental_local_results(x)]
 
     return run

@@ -30,7 +30,13 @@ def mirrored_strategy(n):
     return tf.distribute.MirroredStrategy([f"/cpu:{i}" for i in range(n)])
 
 
-def _tensorflow(fn, embeddings, scalars, n):
+def tensorflow_replicated_step(fn, embeddings, scalars, n):
+    """`(strategy, step)`: `step()` runs `fn` and its gradients on n replicas.
+
+    Each replica gets its slice of every `[B, ...]` array of `embeddings` and
+    its own copy of `scalars`; `step()` returns the per-replica
+    `(share, grads)` of one traced `tf.function` (reused across calls).
+    """
     import tensorflow as tf
 
     strategy = mirrored_strategy(n)
@@ -50,7 +56,13 @@ def _tensorflow(fn, embeddings, scalars, n):
             share = fn(*local, *consts)
         return share, tape.gradient(share, local + consts)
 
-    share, grads = tf.function(lambda x: strategy.run(replica_fn, (x,)))(inputs)
+    step = tf.function(lambda x: strategy.run(replica_fn, (x,)))
+    return strategy, lambda: step(inputs)
+
+
+def _tensorflow(fn, embeddings, scalars, n):
+    strategy, step = tensorflow_replicated_step(fn, embeddings, scalars, n)
+    share, grads = step()
     shares = strategy.experimental_local_results(share)
     grads = [strategy.experimental_local_results(g) for g in grads]
     k = len(embeddings)
