@@ -6,14 +6,55 @@ a checkpoint's `params/` tree) to a `TwoTower` with `ViTEncoder` and
 `TextEncoder` towers. Layouts already agree (Flax kernels are `[in, out]`,
 attention kernels `[width, heads, head_dim]`, conv kernels HWIO), so each
 entry is a checked copy. Unknown or unused keys are errors.
+
+Two storage variants of released checkpoints are read as well:
+- bfloat16 arrays, which `np.savez` stores as raw 2-byte voids (`|V2`):
+  they are widened bit-exactly to float32 (and cast to each variable's
+  dtype on assignment);
+- "scan" layouts (`scan=True` in big_vision), where the encoder blocks are
+  stacked along a leading depth axis under `.../encoderblock/...`: they are
+  split into `encoderblock_{i}` entries.
 """
 
+import re
+
 import numpy as np
+
+_SCANNED = re.compile(r"^(.*/)encoderblock/(.*)$")
+
+
+def bfloat16_to_float32(value):
+    """Widens bfloat16 (raw `|V2` bits or ml_dtypes) to float32, exactly."""
+    value = np.asarray(value)
+    if value.dtype.kind == "V" and value.dtype.itemsize == 2:
+        bits = value.view(np.uint16).astype(np.uint32) << 16
+        return bits.view(np.float32)
+    if value.dtype.name == "bfloat16":  # ml_dtypes arrays.
+        return value.astype(np.float32)
+    return value
+
+
+def unscan_params(params):
+    """Splits stacked `encoderblock/...` arrays into `encoderblock_{i}/...`."""
+    out = {}
+    for key, value in params.items():
+        match = _SCANNED.match(key)
+        if not match:
+            out[key] = value
+            continue
+        for i, layer in enumerate(np.asarray(value)):
+            new_key = f"{match.group(1)}encoderblock_{i}/{match.group(2)}"
+            if new_key in params:
+                raise ValueError(f"{key} (scanned) and {new_key} (unscanned) "
+                                 "are both present.")
+            out[new_key] = layer
+    return out
 
 
 class _Params:
     def __init__(self, params):
-        self.params = {k: np.asarray(v) for k, v in params.items()}
+        params = {k: bfloat16_to_float32(v) for k, v in params.items()}
+        self.params = unscan_params(params)
         self.used = set()
 
     def assign(self, variable, key):
@@ -26,7 +67,8 @@ class _Params:
             value = value.reshape(target)  # t, b: (1,) → ().
         if value.shape != target:
             raise ValueError(f"{key}: shape {value.shape} does not match "
-                             f"{variable.path} {target}.")
+                             f"{variable.path} {target} (a scanned stack "
+                             "must have the model's depth as its first axis).")
         variable.assign(value.astype(variable.dtype))
         self.used.add(key)
 
@@ -94,7 +136,22 @@ def _text(p, text, prefix):
 
 
 def load_two_tower_params(model, params):
-    """Assigns big_vision two-tower `params` (keys without `params/`)."""
+    """Assigns big_vision two-tower `params` to a built `model`.
+
+    Args:
+        model: a `TwoTower` (e.g. `SigLIP`) with `ViTEncoder` and
+            `TextEncoder` towers, already built on inputs.
+        params: flat dict of '/'-joined Flax parameter paths (with or
+            without the `params/` prefix), e.g. `dict(np.load(npz))`.
+            bfloat16 and scanned layouts are accepted.
+
+    Returns:
+        The model.
+
+    Raises:
+        KeyError: a parameter the model needs is missing.
+        ValueError: a shape disagrees, or a checkpoint entry is unused.
+    """
     p = _Params({k.removeprefix("params/"): v for k, v in params.items()})
     _vit(p, model.image_encoder, "img/")
     _text(p, model.text_encoder, "txt/")
