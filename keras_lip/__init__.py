@@ -8,7 +8,8 @@ import importlib
 
 from keras_lip.version import __version__
 
-_SUBPACKAGES = ("distribution", "layers", "losses", "models", "testing")
+_SUBPACKAGES = ("distribution", "export", "layers", "losses", "models",
+                "testing", "training")
 
 
 def __getattr__(name):

@@ -14,7 +14,7 @@ from absl.testing import parameterized
 from keras_lip import losses
 from keras_lip.testing import TestCase
 from keras_lip.testing import toy_two_tower
-from keras_lip.testing.replicas import mirrored_strategy
+from keras_lip.testing.replicas import data_parallel_scope
 
 BATCH, STEPS = 24, 5
 
@@ -28,14 +28,6 @@ def _dataset():
     }
     return tf.data.Dataset.from_tensor_slices(data).batch(
         BATCH, drop_remainder=True)
-
-
-def _distributed_scope():
-    if keras.config.backend() == "tensorflow":
-        return mirrored_strategy(4).scope()
-    import jax
-
-    return keras.distribution.DataParallel(devices=jax.devices()[:8]).scope()
 
 
 def _fit(scope, initial_weights, negatives):
@@ -58,8 +50,8 @@ class DistributedFitTest(TestCase):
         initial_weights = initial.get_weights()
         single, single_loss = _fit(contextlib.nullcontext(), initial_weights,
                                    "auto")
-        replicated, replicated_loss = _fit(_distributed_scope(),
-                                           initial_weights, negatives)
+        replicated, replicated_loss = _fit(
+            data_parallel_scope(4, jax_devices=8), initial_weights, negatives)
         moved = 0.0
         for got, want, start in zip(replicated.get_weights(),
                                     single.get_weights(), initial_weights):
@@ -70,7 +62,7 @@ class DistributedFitTest(TestCase):
         # The reported (unscaled) loss is the global loss, not a share.
         self.assertAllClose(replicated_loss, single_loss, rtol=1e-5)
         # evaluate() takes the forward-only path (no gradient tape).
-        with _distributed_scope():
+        with data_parallel_scope(4, jax_devices=8):
             replicated_eval = replicated.evaluate(_dataset(), verbose=0)
         self.assertAllClose(replicated_eval,
                             single.evaluate(_dataset(), verbose=0), rtol=1e-5)

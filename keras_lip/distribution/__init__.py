@@ -9,7 +9,8 @@ active Keras backend:
 * JAX: `jax_negatives`, under a `keras.distribution` with a batch axis
   (`DataParallel`). Values are the global loss.
 
-Both modules expose the same three functions. The loss functions return None
+Both modules expose the same three functions. `replica_sum` (for
+optimizers) uses `tf_replicas` and is None on every other backend. The loss functions return None
 when no distribution is active; the caller then computes the plain
 single-device loss. Other backends (torch) have no distribution support in
 Keras 3 and always take the single-device path.
@@ -58,3 +59,14 @@ def softmax_loss(zimg, ztxt, logit_scale, negatives):
     if impl is None:
         return None
     return impl.softmax_loss(zimg, ztxt, logit_scale, negatives)
+
+
+def replica_sum(grads):
+    """Sums per-replica gradients under tf.distribute: `(summed,
+    num_replicas)`, or `(None, 1)` when there is nothing to reduce (JAX
+    gradients are already global)."""
+    if keras.config.backend() != "tensorflow":
+        return None, 1
+    from keras_lip.distribution import tf_replicas
+
+    return tf_replicas.replica_sum(grads)

@@ -4,16 +4,15 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_lip.layers.map_head import MAPHead
-from keras_lip.layers.transformer_encoder import TransformerEncoder
-
-POOL_TYPES = ("last", "first", "mean", "max", "map")
+from keras_lip.models.tower import TransformerTower
 
 
 @keras.saving.register_keras_serializable(package="keras_lip")
-class TextEncoder(keras.layers.Layer):
+class TextEncoder(TransformerTower):
     """Token embedding + learned position embedding of fixed length, the ViT
     encoder blocks with NO causal and NO padding mask, pooling, head Dense.
+    The text length is fixed by the first input the layer is built on.
+    Named sizes: `TextEncoder.from_variant("B", vocab_size=32000)`.
 
     Args:
         vocab_size: embedding rows.
@@ -31,20 +30,13 @@ class TextEncoder(keras.layers.Layer):
     (2, 32)
     """
 
+    POOL_TYPES = ("last", "first", "mean", "max", "map")
+
     def __init__(self, vocab_size, width, depth, mlp_dim, num_heads,
                  pool_type="last", num_classes=None, dropout=0.0, **kwargs):
-        super().__init__(**kwargs)
-        if pool_type not in POOL_TYPES:
-            raise ValueError(f"pool_type={pool_type!r}; expected one of "
-                             f"{POOL_TYPES}.")
+        super().__init__(width, depth, mlp_dim, num_heads, pool_type,
+                         num_classes, dropout, **kwargs)
         self.vocab_size = vocab_size
-        self.width = width
-        self.depth = depth
-        self.mlp_dim = mlp_dim
-        self.num_heads = num_heads
-        self.pool_type = pool_type
-        self.num_classes = num_classes
-        self.dropout = dropout
 
     def build(self, input_shape):
         length = input_shape[-1]
@@ -60,18 +52,8 @@ class TextEncoder(keras.layers.Layer):
             shape=(1, length, self.width), name="pos_embedding",
             initializer=keras.initializers.RandomNormal(
                 stddev=1 / np.sqrt(self.width)))
-        self.encoder = TransformerEncoder(
-            self.depth, self.num_heads, self.mlp_dim, self.dropout,
-            dtype=self.dtype_policy, name="Encoder_0")
-        self.encoder.build((None, length, self.width))
-        if self.pool_type == "map":
-            self.map_head = MAPHead(self.num_heads, self.mlp_dim,
-                                    dtype=self.dtype_policy, name="MAPHead_0")
-            self.map_head.build((None, length, self.width))
-        if self.num_classes:
-            self.head = keras.layers.Dense(
-                self.num_classes, dtype=self.dtype_policy, name="head")
-            self.head.build((None, self.width))
+        self.encoder = self._build_encoder("Encoder_0", length)
+        self._build_head("lecun_normal")  # Flax's Dense default.
 
     def call(self, token_ids, training=None):
         x = self.embed(token_ids)
@@ -87,16 +69,9 @@ class TextEncoder(keras.layers.Layer):
             x = ops.max(x, axis=1)
         else:
             x = self.map_head(x)
-        if self.num_classes:
-            x = self.head(x)
-        return x
+        return self._apply_head(x)
 
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "vocab_size": self.vocab_size, "width": self.width,
-            "depth": self.depth, "mlp_dim": self.mlp_dim,
-            "num_heads": self.num_heads, "pool_type": self.pool_type,
-            "num_classes": self.num_classes, "dropout": self.dropout,
-        })
+        config["vocab_size"] = self.vocab_size
         return config

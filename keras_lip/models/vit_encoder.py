@@ -4,10 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_lip.layers.map_head import MAPHead
-from keras_lip.layers.transformer_encoder import TransformerEncoder
-
-POOL_TYPES = ("map", "gap", "tok", "none")
+from keras_lip.models.tower import TransformerTower
 
 
 def posemb_sincos_2d(h, w, width, temperature=10_000.0):
@@ -24,14 +21,15 @@ def posemb_sincos_2d(h, w, width, temperature=10_000.0):
 
 
 @keras.saving.register_keras_serializable(package="keras_lip")
-class ViTEncoder(keras.layers.Layer):
+class ViTEncoder(TransformerTower):
     """Vision Transformer with big_vision's numerics.
 
     Conv patch embedding (kernel = stride = patch, with bias), position
     embedding ("learn": normal(1/√width); or "sincos2d"), a cls token added
     AFTER the position embedding when pooling is "tok", pre-LN encoder blocks,
     `encoder_norm`, then pooling "map" | "gap" | "tok" | "none" and an
-    optional head Dense (zero-initialised, as big_vision).
+    optional head Dense (zero-initialised, as big_vision). Named sizes:
+    `ViTEncoder.from_variant("B/16")` (see `keras_lip.models.variants`).
 
     Args:
         patch_size: int or (h, w).
@@ -49,30 +47,25 @@ class ViTEncoder(keras.layers.Layer):
     >>> vit = ViTEncoder(8, width=64, depth=2, mlp_dim=128, num_heads=4)
     >>> tuple(vit(np.zeros((2, 32, 32, 3), "float32")).shape)
     (2, 64)
+    >>> ViTEncoder.from_variant("So400m/14").width
+    1152
     """
+
+    POOL_TYPES = ("map", "gap", "tok", "none")
 
     def __init__(self, patch_size, width, depth, mlp_dim, num_heads,
                  pool_type="map", posemb="learn", num_classes=None,
                  head_zeroinit=True, dropout=0.0, **kwargs):
-        super().__init__(**kwargs)
-        if pool_type not in POOL_TYPES:
-            raise ValueError(f"pool_type={pool_type!r}; expected one of "
-                             f"{POOL_TYPES}.")
+        super().__init__(width, depth, mlp_dim, num_heads, pool_type,
+                         num_classes, dropout, **kwargs)
         if posemb not in ("learn", "sincos2d"):
             raise ValueError(f"posemb={posemb!r}; expected 'learn' or "
                              "'sincos2d'.")
         if isinstance(patch_size, int):
             patch_size = (patch_size, patch_size)
         self.patch_size = tuple(patch_size)
-        self.width = width
-        self.depth = depth
-        self.mlp_dim = mlp_dim
-        self.num_heads = num_heads
-        self.pool_type = pool_type
         self.posemb = posemb
-        self.num_classes = num_classes
         self.head_zeroinit = head_zeroinit
-        self.dropout = dropout
 
     def build(self, input_shape):
         _, height, width, _ = input_shape
@@ -95,20 +88,8 @@ class ViTEncoder(keras.layers.Layer):
             self.cls = self.add_weight(shape=(1, 1, self.width), name="cls",
                                        initializer="zeros")
             tokens += 1
-        self.transformer = TransformerEncoder(
-            self.depth, self.num_heads, self.mlp_dim, self.dropout,
-            dtype=self.dtype_policy, name="Transformer")
-        self.transformer.build((None, tokens, self.width))
-        if self.pool_type == "map":
-            self.map_head = MAPHead(self.num_heads, self.mlp_dim,
-                                    dtype=self.dtype_policy, name="MAPHead_0")
-            self.map_head.build((None, tokens, self.width))
-        if self.num_classes:
-            self.head = keras.layers.Dense(
-                self.num_classes, dtype=self.dtype_policy, name="head",
-                kernel_initializer="zeros" if self.head_zeroinit
-                else "glorot_uniform")
-            self.head.build((None, self.width))
+        self.transformer = self._build_encoder("Transformer", tokens)
+        self._build_head("zeros" if self.head_zeroinit else "lecun_normal")
 
     def call(self, images, training=None):
         x = self.embedding(images)
@@ -128,17 +109,10 @@ class ViTEncoder(keras.layers.Layer):
             x = ops.mean(x, axis=1)
         elif self.pool_type == "tok":
             x = x[:, 0]
-        if self.num_classes:
-            x = self.head(x)
-        return x
+        return self._apply_head(x)
 
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "patch_size": self.patch_size, "width": self.width,
-            "depth": self.depth, "mlp_dim": self.mlp_dim,
-            "num_heads": self.num_heads, "pool_type": self.pool_type,
-            "posemb": self.posemb, "num_classes": self.num_classes,
-            "head_zeroinit": self.head_zeroinit, "dropout": self.dropout,
-        })
+        config.update({"patch_size": self.patch_size, "posemb": self.posemb,
+                       "head_zeroinit": self.head_zeroinit})
         return config

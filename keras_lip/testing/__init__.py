@@ -13,6 +13,8 @@ _EXPORTS = {
     "to_numpy": "keras_lip.testing.test_case",
     "value_and_grad": "keras_lip.testing.test_case",
     "toy_two_tower": "keras_lip.testing.toy_models",
+    "tiny_siglip": "keras_lip.testing.toy_models",
+    "tiny_batch": "keras_lip.testing.toy_models",
 }
 
 

@@ -30,6 +30,18 @@ def mirrored_strategy(n):
     return tf.distribute.MirroredStrategy([f"/cpu:{i}" for i in range(n)])
 
 
+def data_parallel_scope(n, jax_devices=None):
+    """A scope that trains data-parallel on `n` replicas: MirroredStrategy
+    on TensorFlow, `keras.distribution.DataParallel` over the first
+    `jax_devices` (default `n`) host devices on JAX."""
+    if keras.config.backend() == "tensorflow":
+        return mirrored_strategy(n).scope()
+    import jax
+
+    return keras.distribution.DataParallel(
+        devices=jax.devices()[:jax_devices or n]).scope()
+
+
 def tensorflow_replicated_step(fn, embeddings, scalars, n):
     """`(strategy, step)`: `step()` runs `fn` and its gradients on n replicas.
 
