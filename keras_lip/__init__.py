@@ -8,7 +8,7 @@ import importlib
 
 from keras_lip.version import __version__
 
-_SUBPACKAGES = ("distribution", "layers", "losses", "models", "testing")
+_SUBPACKAGES = ("data", "distribution", "layers", "losses", "models", "testing")
 
 
 def __getattr__(name):
