@@ -110,6 +110,8 @@ def tokenize(texts, tokenizer, max_len, *, eos="sticky", eos_id=1,
     texts = tf.convert_to_tensor(texts, tf.string)
     call = getattr(tokenizer, "tokenize", tokenizer)
     ids = call(texts)
+    if isinstance(ids, (list, tuple)):  # keras-hub, eagerly: Python lists
+        ids = tf.ragged.constant(ids, dtype=tf.int32, ragged_rank=1)
     if not isinstance(ids, tf.RaggedTensor):
         ids = tf.RaggedTensor.from_tensor(ids)
     ids = tf.cast(ids, tf.int32)
