@@ -107,3 +107,37 @@ def _tiny_builder_class():
 
     _BUILDER.append(KerasLipTinyCaptions)
     return KerasLipTinyCaptions
+
+
+def tfrecord_module():
+    from keras_lip.data import tfrecord
+
+    return tfrecord
+
+
+def write_mixed_tfrecords(prefix, num_shards=1):
+    """Good pairs mixed with every kind of bad input; returns
+    `(paths, expected skip counts by reason, number of good examples)`.
+
+    The last record is a corrupt PNG (a decode failure at the very end)."""
+    good = [(jpeg_bytes(seed=i) if i % 2 else png_bytes(seed=i),
+             captions_for(i)) for i in range(8)]
+    good.append((jpeg_bytes(channels=1, seed=9), [b"\xff bad", "a dog"]))
+    good.append((png_bytes(channels=4, seed=10), ["a cat with alpha"]))
+    bad_images = [(data, ["a dog"]) for data, _ in malformed_images().values()]
+    bad_captions = [(jpeg_bytes(seed=20), [""]), (jpeg_bytes(seed=21), ["  "]),
+                    (jpeg_bytes(seed=22), []),
+                    (jpeg_bytes(seed=23), [b"caf\xe9 latin-1"])]
+    pairs = []
+    for i in range(max(len(good), len(bad_images), len(bad_captions))):
+        for group in (good, bad_images, bad_captions):
+            if i < len(group):
+                pairs.append(group[i])
+    corrupt_png = malformed_images()["corrupt_png"][0]
+    pairs.remove((corrupt_png, ["a dog"]))
+    pairs.append((corrupt_png, ["a dog"]))
+    expected = {"empty_image": 1, "unsupported_format": 2,
+                "truncated_image": 2, "undecodable_image": 2,
+                "empty_caption": 3, "invalid_utf8_caption": 1}
+    paths = tfrecord_module().write_shards(pairs, prefix, num_shards)
+    return paths, expected, len(good)
