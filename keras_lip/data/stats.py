@@ -27,8 +27,8 @@ class BadInputCounter:
     backends. `result()` reads them at any time: every example that has
     reached the batching stage is accounted for.
 
-    Create it (or the pipeline that owns it) outside `strategy.scope()`, so
-    its variables stay plain host variables.
+    Made inside a `MirroredStrategy` scope the variables are mirrored; the
+    pipeline's updates (in cross-replica context) still apply to all copies.
 
     Example:
 
