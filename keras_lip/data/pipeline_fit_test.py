@@ -23,7 +23,7 @@ class PipelineFitTest(TestCase):
     def setUpClass(cls):
         super().setUpClass()
         folder = tempfile.mkdtemp(prefix="keras_lip_fit_")
-        cls.spm = data_fixtures.train_sentencepiece(folder)
+        cls.spm = data_fixtures.shared_sentencepiece()
         cls.files, cls.expected, cls.num_good = (
             data_fixtures.write_mixed_tfrecords(os.path.join(folder, "mixed"),
                                                 num_shards=2))

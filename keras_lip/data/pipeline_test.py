@@ -19,7 +19,7 @@ class PipelineTestCase(TestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.folder = tempfile.mkdtemp(prefix="keras_lip_pipeline_")
-        cls.spm = data_fixtures.train_sentencepiece(cls.folder)
+        cls.spm = data_fixtures.shared_sentencepiece()
         cls.mixed, cls.expected, cls.num_good = (
             data_fixtures.write_mixed_tfrecords(
                 os.path.join(cls.folder, "mixed")))

@@ -9,12 +9,9 @@ from keras_lip.testing import data_fixtures
 
 
 class TokenizeTest(TestCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        import tempfile
-        cls.folder = tempfile.mkdtemp(prefix="keras_lip_spm_")
-        cls.model_path = data_fixtures.train_sentencepiece(cls.folder)
+    def setUp(self):
+        super().setUp()
+        self.model_path = data_fixtures.shared_sentencepiece()
 
     def _reference_ids(self, text):
         import sentencepiece as spm

@@ -1,7 +1,9 @@
 """Small real data for input-pipeline tests: images, malformed bytes, a
 SentencePiece model trained on the spot, a local TFDS dataset."""
 
+import functools
 import os
+import tempfile
 
 import numpy as np
 import tensorflow as tf
@@ -64,6 +66,12 @@ def train_sentencepiece(folder, vocab_size=40):
         vocab_size=vocab_size, pad_id=0, eos_id=1, unk_id=2, bos_id=-1,
         model_type="unigram", hard_vocab_limit=False, minloglevel=2)
     return prefix + ".model"
+
+
+@functools.lru_cache(maxsize=None)
+def shared_sentencepiece():
+    """`train_sentencepiece` once per process, in a temporary folder."""
+    return train_sentencepiece(tempfile.mkdtemp(prefix="keras_lip_spm_"))
 
 
 def prepare_tiny_tfds(data_dir):
