@@ -195,16 +195,16 @@ class ImageTextPipeline:
                 captions = captions[:self.max_captions]
             return image, self.text(captions, self.tokenizer, self.eos_id)
 
-        def marker():
-            size = self.image.size
+        def marker():  # Same shapes as `process` gives: never dropped.
+            size, rows = self.image.size, 1 if self.training else 0
             return (tf.zeros([size, size, 3]),
-                    tf.zeros([0, self.text.max_len], tf.int32))
+                    tf.zeros([rows, self.text.max_len], tf.int32))
 
         image, token_ids = tf.cond(tf.equal(ex["_kind"], _REGULAR), process,
                                    marker)
         out = {"images": image, "_kind": ex["_kind"], "_index": ex["_index"]}
         if self.training:
-            out["token_ids"] = tf.reshape(token_ids[:1], [self.text.max_len])
+            out["token_ids"] = tf.reshape(token_ids, [self.text.max_len])
         else:
             out["token_ids"] = token_ids
             out["caption_mask"] = tf.ones(tf.shape(token_ids)[:1], tf.bool)

@@ -72,9 +72,11 @@ class PipelineTest(PipelineTestCase):
         self.assertAllClose(batch["token_ids"][:, 0], expected)
         self.assertTrue(bool(tf.reduce_all(batch["caption_mask"])))
 
-    @parameterized.parameters(True, False)
-    def test_bad_inputs_skipped_and_counted(self, training):
-        pipeline = self.pipeline(training=training, batch_size=3)
+    @parameterized.parameters((True, 10_000), (True, 0), (False, 0))
+    def test_bad_inputs_skipped_and_counted(self, training, shuffle_buffer):
+        # Unshuffled, the last record is a corrupt PNG: counted at the end.
+        pipeline = self.pipeline(training=training, batch_size=3,
+                                 shuffle_buffer=shuffle_buffer)
         batches = list(pipeline.dataset())
         delivered = sum(int(b["images"].shape[0]) for b in batches)
         for batch in batches:
