@@ -1,13 +1,15 @@
 import os
 import tempfile
+from unittest import mock
 
 import numpy as np
 import tensorflow as tf
 from absl.testing import parameterized
 
 from keras_lip.data import (CaptionFileSource, ImagePreprocessing,
-                            ImageTextPipeline, TextPreprocessing,
-                            TfrecordSource, sentencepiece_tokenizer)
+                            ImageTextPipeline, TextPreprocessing, TfdsSource,
+                            TfrecordSource, sentencepiece_tokenizer,
+                            shard_for_process)
 from keras_lip.testing import TestCase
 from keras_lip.testing import data_fixtures
 
@@ -194,3 +196,36 @@ class PipelineTest(PipelineTestCase):
         with self.assertRaisesRegex(TypeError, "tokenizer"):
             ImageTextPipeline(TfrecordSource(self.clean), 3, batch_size=2,
                               training=True)
+
+
+class ShardForProcessTest(TestCase):
+    def test_input_context_then_backend(self):
+        import keras
+
+        context = tf.distribute.InputContext(3, 2, 6)
+        self.assertEqual(shard_for_process(context), (2, 3))
+        if keras.config.backend() != "jax":
+            self.assertEqual(shard_for_process(), (0, 1))
+            return
+        import jax
+
+        with mock.patch.object(jax, "process_index", return_value=1), \
+                mock.patch.object(jax, "process_count", return_value=4):
+            self.assertEqual(shard_for_process(), (1, 4))
+
+
+class TfdsPipelineTest(PipelineTestCase):
+    def test_coco_like_tfds_eval_keeps_all_captions(self):
+        data_dir = self.get_temp_dir()
+        name = data_fixtures.prepare_tiny_tfds(data_dir)
+        source = TfdsSource(name, split="train", data_dir=data_dir,
+                            captions_key="captions/text")
+        pipeline = ImageTextPipeline(
+            source, self.spm, batch_size=4, training=False,
+            image=ImagePreprocessing(size=SIZE, eval_crop="central_crop"),
+            text=TextPreprocessing(max_len=LEN))
+        batches = list(pipeline.dataset())
+        self.assertEqual([b["token_ids"].shape for b in batches],
+                         [(4, 2, LEN), (2, 2, LEN)])
+        self.assertEqual(pipeline.stats.summary(),
+                         "input pipeline: 6 examples delivered, 0 skipped")
