@@ -1,0 +1,16 @@
+"""Image-text input pipelines in tf.data (used on both Keras backends).
+
+Sources (`TfdsSource`, `TfrecordSource`, `CaptionFileSource`) make examples
+of encoded image bytes and captions; `ImageTextPipeline` shards, shuffles,
+checks, decodes, tokenises and batches them into `{"images", "token_ids"}`
+for `TwoTower.fit`, counting skipped inputs in a `BadInputCounter` that
+`BadInputLogger` reports at epoch end.
+"""
+
+from keras_lip.data.callbacks import BadInputLogger
+from keras_lip.data.pipeline import ImageTextPipeline, shard_for_process
+from keras_lip.data.preprocess import ImagePreprocessing, TextPreprocessing
+from keras_lip.data.sources import (CaptionFileSource, TfdsSource,
+                                    TfrecordSource)
+from keras_lip.data.stats import REASONS, BadInputCounter
+from keras_lip.data.text_ops import sentencepiece_tokenizer
