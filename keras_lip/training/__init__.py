@@ -1,4 +1,4 @@
-"""Training utilities: optimizers (schedules, callbacks, CLI: issue 6)."""
+"""Training utilities: SigLIP optimizer, malloc settings for XLA."""
 
 from keras_lip.training.optimizers import MaskedAdamW
 from keras_lip.training.optimizers import siglip_optimizer
