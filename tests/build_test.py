@@ -10,7 +10,7 @@ import re
 import unittest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-PYTHON_DIRS = ("keras_lip", "tests", "tools")
+PYTHON_DIRS = ("experiments", "keras_lip", "tests", "tools")
 TEST_RULES = {"py_test", "keras_lip_test"}
 
 

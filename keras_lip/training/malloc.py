@@ -41,19 +41,23 @@ def allocator_description(env=None):
     return f"custom GLIBC_TUNABLES={value}"
 
 
-def reexec_with_tuned_malloc():
+def reexec_with_tuned_malloc(extra_env=None):
     """Re-executes this process with the tuned GLIBC_TUNABLES, once.
 
-    Call it first thing in `main` (before frameworks allocate). It does
-    nothing if the settings are already in place, if `KERAS_LIP_DEFAULT_
-    MALLOC=1` opts out, or off Linux. Uses `sys.orig_argv`, so `python -m
-    module` entry points come back the same way.
+    Call it first thing in `main` (before frameworks allocate). The malloc
+    part does nothing if the settings are already in place, if
+    `KERAS_LIP_DEFAULT_MALLOC=1` opts out, or off Linux. `extra_env`
+    (e.g. `{"KERAS_BACKEND": "jax"}`) is applied too, re-executing if any
+    of it differs from the current environment. Uses `sys.orig_argv`, so
+    `python -m module` entry points come back the same way.
     """
-    if (os.environ.get(OPT_OUT) == "1" or os.environ.get(_MARK)
-            or not sys.platform.startswith("linux")
-            or TUNED_GLIBC_TUNABLES in os.environ.get("GLIBC_TUNABLES", "")):
+    env = dict(os.environ)
+    env.update(extra_env or {})
+    if not (os.environ.get(OPT_OUT) == "1"
+            or not sys.platform.startswith("linux")):
+        env = tuned_environment(env)
+    if env == dict(os.environ) or os.environ.get(_MARK):
         return
-    env = tuned_environment()
     env[_MARK] = "1"
     sys.stdout.flush()
     sys.stderr.flush()

@@ -1,0 +1,33 @@
+r"""SigLIP So400m/14 (Alabdulmohsin et al., 2023, "Getting ViT in Shape",
+the shape-optimised 400M ViT, as released in SigLIP So400m/14 @ 224 px:
+So400m image tower with MAP head, So400m text tower, 32k vocabulary,
+L=16 in the released 224 px checkpoint; batch 32k, lr 1e-3, wd 1e-4).
+
+Scaled-down defaults (batch 128); the paper setting needs a TPU pod:
+
+    python -m keras_lip.train --config=experiments/siglip_so400m14.py \
+        --workdir=gs://bucket/so400m --config.strategy=tpu --config.tpu=local \
+        --config.batch_size=32768 \
+        --config.data.train_files='gs://bucket/webli/train-*.tfrecord' \
+        --config.data.tokenizer=gs://bucket/c4_en.model
+"""
+
+from keras_lip.training.config import base_config
+
+
+def get_config():
+    c = base_config()
+    c.batch_size = 128
+    c.total_steps = 100_000
+    c.steps_per_checkpoint = 1_000
+    c.mixed_precision = True
+    c.model.image_variant = "So400m/14"
+    c.model.text_variant = "So400m"
+    c.model.vocab_size = 32_000
+    c.data.kind = "tfrecord"
+    c.data.image_size = 224
+    c.data.text_len = 16
+    c.optimizer.decay_type = "rsqrt"
+    c.optimizer.warmup_steps = 10_000
+    c.optimizer.cooldown_steps = 10_000
+    return c

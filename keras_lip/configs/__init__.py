@@ -1,0 +1,1 @@
+"""Built-in configs (the default of `python -m keras_lip.train`)."""

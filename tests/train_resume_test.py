@@ -1,0 +1,85 @@
+"""`kill -9` during `python -m keras_lip.train`, run the same command again:
+the run resumes from its last checkpoint and ends with exactly the weights
+(and optimizer state) of an uninterrupted run."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import h5py
+import keras
+import numpy as np
+
+from keras_lip.testing import TestCase
+
+TOTAL, EVERY = 240, 4
+
+
+def _command(workdir):
+    return [sys.executable, "-m", "keras_lip.train", f"--workdir={workdir}",
+            f"--config.backend={keras.config.backend()}",
+            f"--config.total_steps={TOTAL}",
+            f"--config.steps_per_checkpoint={EVERY}",
+            "--config.batch_size=8", "--config.export=False",
+            "--config.optimizer.warmup_steps=5"]
+
+
+def _run(workdir):
+    proc = subprocess.run(_command(workdir), capture_output=True, text=True,
+                          timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout
+
+
+def _step(workdir):
+    path = os.path.join(workdir, "checkpoints", "checkpoint.json")
+    try:
+        with open(path) as f:
+            return json.load(f)["step"]
+    except (OSError, ValueError):
+        return 0
+
+
+def _arrays(workdir):
+    index = os.path.join(workdir, "checkpoints", "checkpoint.json")
+    with open(index) as f:
+        name = json.load(f)["file"]
+    out = {}
+    with h5py.File(os.path.join(workdir, "checkpoints", name)) as f:
+        f.visititems(lambda k, v: out.__setitem__(k, v[()])
+                     if isinstance(v, h5py.Dataset) else None)
+    return out
+
+
+class TrainResumeTest(TestCase):
+    def test_kill_and_resume_is_exact(self):
+        root = self.get_temp_dir()
+        straight, broken = (os.path.join(root, n) for n in ("a", "b"))
+        _run(straight)
+        self.assertEqual(_step(straight), TOTAL)
+
+        proc = subprocess.Popen(_command(broken), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        deadline = time.time() + 600
+        while _step(broken) < 2 * EVERY and proc.poll() is None:
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        killed_at = _step(broken)
+        self.assertLess(killed_at, TOTAL, "the run ended before the kill")
+        self.assertEqual(proc.returncode, -signal.SIGKILL)
+
+        output = _run(broken)
+        self.assertIn(f"Resuming from step {killed_at}", output)
+        want, got = _arrays(straight), _arrays(broken)
+        self.assertEqual(sorted(got), sorted(want))
+        self.assertGreater(len(want), 20)  # Weights and optimizer state.
+        for key in want:
+            np.testing.assert_array_equal(got[key], want[key], err_msg=key)
+        # Optimizer state is in the checkpoint: vars/0 is its step counter.
+        self.assertEqual(int(want["optimizer/vars/0"]), TOTAL)
+        self.assertGreater(sum(k.startswith("optimizer/") for k in want), 40)
