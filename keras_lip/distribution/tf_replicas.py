@@ -14,3 +14,27 @@ def replica_sum(grads):
     reduced = iter(context.all_reduce(tf.distribute.ReduceOp.SUM, present))
     return ([None if g is None else next(reduced) for g in grads],
             context.num_replicas_in_sync)
+
+
+def first_local_batch(iterator, strategy):
+    """One replica's part of the next batch of a Keras TF epoch iterator
+    (what Keras' symbolic build needs: structure, dtypes, shapes)."""
+    for _, _, data_iterator in iterator:
+        batch = next(data_iterator)
+        return tf.nest.map_structure(
+            lambda x: strategy.experimental_local_results(x)[0]
+            if isinstance(x, tf.distribute.DistributedValues) else x, batch)
+    return None
+
+
+def vector_logs_if_multi_worker(logs):
+    """Keras 3 reduces `fit` logs across workers with `reduce("MEAN", v,
+    axis=0)`, which fails on scalars (tensorflow#72388). Shape `[1]` logs
+    reduce to the mean over all replicas, as on one worker."""
+    strategy = tf.distribute.get_strategy()
+    multi_worker = (
+        isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+        and strategy.extended._in_multi_worker_mode())
+    if not multi_worker:
+        return logs
+    return tf.nest.map_structure(lambda v: tf.reshape(v, [1]), logs)

@@ -113,6 +113,33 @@ class TwoTower(keras.Model):
             total = total + self._aggregate_additional_loss(extra)
         return total
 
+    def train_step(self, data):
+        return self._reducible_logs(super().train_step(data))
+
+    def test_step(self, data):
+        return self._reducible_logs(super().test_step(data))
+
+    def _reducible_logs(self, logs):
+        if keras.config.backend() != "tensorflow":
+            return logs
+        from keras_lip.distribution import tf_replicas
+
+        return tf_replicas.vector_logs_if_multi_worker(logs)
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras' TF trainer MEAN-reduces one whole distributed input batch
+        # only to learn its shapes before `fit`; MultiWorkerMirroredStrategy
+        # cannot reduce a dict ("Attempt to convert a value ({'images':
+        # PerReplica...")). One replica's local batch has the same structure.
+        strategy = getattr(self, "_distribute_strategy", None)
+        if iterator is not None and strategy is not None:
+            from keras_lip.distribution import tf_replicas
+
+            data_batch = tf_replicas.first_local_batch(iterator, strategy)
+            iterator = None
+        return super()._maybe_symbolic_build(iterator=iterator,
+                                             data_batch=data_batch)
+
     def get_config(self):
         config = super().get_config()
         config.update({

@@ -12,6 +12,8 @@ previous checkpoint intact.
 
 import json
 import os
+import shutil
+import tempfile
 
 import keras
 
@@ -88,6 +90,12 @@ class Checkpointer(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if not is_chief():
+            # Reading sync-on-read variables is a collective under
+            # MultiWorkerMirroredStrategy, so every worker must save; the
+            # others write to a scratch directory and drop it.
+            scratch = tempfile.mkdtemp(prefix="keras_lip_ckpt_")
+            self.model.save_weights(os.path.join(scratch, "w.weights.h5"))
+            shutil.rmtree(scratch, ignore_errors=True)
             return
         os.makedirs(self.directory, exist_ok=True)
         step = (epoch + 1) * self.steps_per_epoch

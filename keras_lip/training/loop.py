@@ -1,6 +1,7 @@
 """`train(config, workdir)`: build, restore, fit, checkpoint, export."""
 
 import os
+import tempfile
 
 import keras
 from absl import logging
@@ -74,13 +75,18 @@ def train(config, workdir, callbacks=(), verbose="auto"):
             # of the seed, so skipping the batches already seen continues it.
             train_ds = registry.build_data(config, training=True).skip(
                 initial_epoch * steps)
+            # Every worker runs every callback (their collectives must
+            # match); only the chief's TensorBoard logs land in the workdir.
+            logdir = os.path.join(workdir, "tensorboard")
+            if not checkpoint.is_chief():
+                logdir = tempfile.mkdtemp(prefix="keras_lip_tb_")
+            loggers = [TrainingStateLogger(),
+                       checkpoint.Checkpointer(ckpt_dir, steps),
+                       keras.callbacks.TensorBoard(logdir)]
             history = model.fit(
                 train_ds, epochs=epochs, steps_per_epoch=steps,
                 initial_epoch=initial_epoch, verbose=verbose,
-                callbacks=[*callbacks, TrainingStateLogger(),
-                           checkpoint.Checkpointer(ckpt_dir, steps),
-                           keras.callbacks.TensorBoard(
-                               os.path.join(workdir, "tensorboard"))])
+                callbacks=[*callbacks, *loggers])
     if config.export and checkpoint.is_chief():
         from keras_lip.export import export_saved_model
 
