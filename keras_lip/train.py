@@ -47,6 +47,14 @@ def main(argv):
         from keras_lip.testing.devices import configure_cpu_devices
 
         configure_cpu_devices(config.cpu_devices)
+    if config.jax_num_processes > 1:
+        import jax
+
+        # Cross-process collectives on CPU hosts go through gloo.
+        jax.config.update("jax_cpu_collectives_implementation", "gloo")
+        jax.distributed.initialize(config.jax_coordinator_address,
+                                   num_processes=config.jax_num_processes,
+                                   process_id=config.jax_process_id)
     from keras_lip.training.loop import train
 
     print(config, flush=True)

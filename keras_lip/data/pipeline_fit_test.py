@@ -5,7 +5,6 @@ import tempfile
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from keras_lip import losses
 from keras_lip.data import (BadInputLogger, ImagePreprocessing,

@@ -1,7 +1,6 @@
 import json
 import os
 
-import tensorflow as tf
 
 from keras_lip.data import sources, tfrecord
 from keras_lip.testing import TestCase

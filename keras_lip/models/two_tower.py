@@ -113,15 +113,15 @@ class TwoTower(keras.Model):
             total = total + self._aggregate_additional_loss(extra)
         return total
 
-    def train_step(self, data):
-        return self._reducible_logs(super().train_step(data))
+    def train_step(self, *args, **kwargs):
+        return self._reducible_logs(super().train_step(*args, **kwargs))
 
-    def test_step(self, data):
-        return self._reducible_logs(super().test_step(data))
+    def test_step(self, *args, **kwargs):
+        return self._reducible_logs(super().test_step(*args, **kwargs))
 
     def _reducible_logs(self, logs):
         if keras.config.backend() != "tensorflow":
-            return logs
+            return logs  # JAX: (logs, state); nothing to do.
         from keras_lip.distribution import tf_replicas
 
         return tf_replicas.vector_logs_if_multi_worker(logs)

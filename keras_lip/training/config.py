@@ -20,6 +20,11 @@ def base_config():
     c.strategy = "none"
     c.tpu = ""                  # TPUClusterResolver address ("local" on a VM).
     c.cpu_devices = 0           # >0: split the CPU into N virtual devices.
+    # JAX multi-process (jax.distributed over the coordinator's address);
+    # TensorFlow multi-worker reads TF_CONFIG instead.
+    c.jax_coordinator_address = ""
+    c.jax_num_processes = 1
+    c.jax_process_id = 0
     c.mixed_precision = False   # mixed_bfloat16 towers, float32 loss.
     c.deterministic = True      # TF op determinism (exact resume on CPU).
     c.seed = 0
@@ -64,6 +69,15 @@ def validate(config):
     if c.strategy in ("mirrored", "multi_worker", "tpu"):
         _require(c.backend == "tensorflow", "strategy", c.strategy,
                  "is a tf.distribute strategy: needs backend='tensorflow'")
+    if c.jax_num_processes > 1:
+        _require(c.backend == "jax" and c.strategy == "jax_data_parallel",
+                 "jax_num_processes", c.jax_num_processes,
+                 "needs backend='jax' and strategy='jax_data_parallel'")
+        _require(bool(c.jax_coordinator_address), "jax_coordinator_address",
+                 c.jax_coordinator_address, "host:port of process 0 needed")
+        _require(0 <= c.jax_process_id < c.jax_num_processes,
+                 "jax_process_id", c.jax_process_id,
+                 f"must be in [0, {c.jax_num_processes})")
     for key in ("batch_size", "total_steps", "steps_per_checkpoint"):
         _require(c[key] > 0, key, c[key], "must be positive")
     _require(c.total_steps % c.steps_per_checkpoint == 0, "total_steps",

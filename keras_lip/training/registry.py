@@ -65,13 +65,22 @@ def _synthetic(config, training, input_context=None):
                 2, vocab, tf.int32),
         }
 
-    batch = config.batch_size
-    if input_context is not None:
-        batch = input_context.get_per_replica_batch_size(batch)
-    start = 10**9 if not training else 0  # Evaluation: other examples.
-    count = None if training else d.eval_examples
-    ds = tf.data.Dataset.range(start, start + count if count else 2**62)
-    return ds.map(example).batch(batch, drop_remainder=True).prefetch(2)
+    from keras_lip.data import shard_for_process
+
+    # Global batch g holds examples g·B … g·B+B-1 whatever the sharding;
+    # this input pipeline takes its slice (JAX processes, TF InputContext).
+    index, count = shard_for_process(input_context)
+    global_batch = config.batch_size
+    if global_batch % count:
+        raise ValueError(f"batch_size {global_batch} does not split over "
+                         f"{count} input pipelines.")
+    local = global_batch // count
+    start = 0 if training else 10**12  # Evaluation: other examples.
+    stop = 2**62 if training else start + d.eval_examples
+    ids = tf.data.Dataset.range(start, stop).batch(global_batch,
+                                                   drop_remainder=True)
+    ids = ids.map(lambda b: b[index * local:(index + 1) * local]).unbatch()
+    return ids.map(example).batch(local, drop_remainder=True).prefetch(2)
 
 
 def _pipeline(source_fn):

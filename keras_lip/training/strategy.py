@@ -12,7 +12,11 @@ def scope_for(config):
     if kind == "none":
         return contextlib.nullcontext()
     if kind == "jax_data_parallel":
-        return keras.distribution.DataParallel().scope()
+        # keras_lip's input pipelines already read only this process' part
+        # of each global batch (its own files/slice), so Keras must not
+        # re-shard them (it would halve the batch again).
+        return keras.distribution.DataParallel(
+            auto_shard_dataset=False).scope()
     import tensorflow as tf
 
     if kind == "mirrored":
