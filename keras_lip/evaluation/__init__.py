@@ -14,3 +14,7 @@ from keras_lip.evaluation.zero_shot import (average_class_embeddings,
                                             tokenize_texts, topk_accuracy)
 from keras_lip.evaluation.retrieval import (chunked_topk, evaluate_retrieval,
                                             recall_at_k, retrieval_embeddings)
+from keras_lip.evaluation.callbacks import (EvaluationCallback,
+                                            RetrievalCallback,
+                                            ZeroShotCallback)
+from keras_lip.evaluation.plots import retrieval_png, similarity_png, write_plots

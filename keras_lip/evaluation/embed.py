@@ -1,5 +1,7 @@
 """Batched, compiled embedding of images and token ids for evaluation."""
 
+import weakref
+
 import keras
 import numpy as np
 from keras import ops
@@ -59,6 +61,15 @@ class Embedder:
         self._texts = _compiled(
             model, lambda x: model.embed_texts(x, training=False))
 
+    @classmethod
+    def cached(cls, model, batch_size=256):
+        """One `Embedder` per (model, batch size), so repeated evaluations
+        (callbacks) reuse its compiled functions."""
+        per_model = _CACHE.setdefault(model, {})
+        if batch_size not in per_model:
+            per_model[batch_size] = cls(model, batch_size)
+        return per_model[batch_size]
+
     def images(self, images):
         """float32 numpy `[N, d]` for images `[N, H, W, 3]`."""
         return self._run(self._images, images)
@@ -81,6 +92,9 @@ class Embedder:
             z = np.asarray(ops.convert_to_numpy(fn(padded)), np.float32)
             out.append(z[:len(chunk)])
         return np.concatenate(out, axis=0)
+
+
+_CACHE = weakref.WeakKeyDictionary()
 
 
 def as_numpy(x):

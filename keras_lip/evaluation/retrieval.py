@@ -115,7 +115,7 @@ def retrieval_embeddings(model, dataset, batch_size=256):
         `(image_embeddings [N, d], text_embeddings [M, d], text_to_image
         [M])` as numpy arrays.
     """
-    embedder = Embedder(model, batch_size)
+    embedder = Embedder.cached(model, batch_size)
     zimg, ztxt, owner, offset = [], [], [], 0
     for batch in dataset:
         images = as_numpy(batch["images"])

@@ -48,7 +48,7 @@ def class_embeddings(model, class_names, tokenizer, templates="clip_paper", *,
     labels, prompts = prompts_lib.expand_prompts(class_names, templates,
                                                  canonicalize)
     token_ids = tokenize_texts(prompts, tokenizer, text)
-    ztxt = Embedder(model, batch_size).texts(token_ids)
+    ztxt = Embedder.cached(model, batch_size).texts(token_ids)
     return average_class_embeddings(ztxt, labels, len(class_names))
 
 
@@ -137,7 +137,7 @@ def evaluate_zero_shot(model, dataset, class_names, tokenizer,
         class_embeddings_ = class_embeddings(
             model, class_names, tokenizer, templates, text=text,
             canonicalize=canonicalize, batch_size=batch_size)
-    embedder = Embedder(model, batch_size)
+    embedder = Embedder.cached(model, batch_size)
     zimg, labels = [], []
     for images, batch_labels in _batches(dataset, image_key, label_key):
         zimg.append(embedder.images(images))
