@@ -10,10 +10,8 @@ from keras_lip.testing.subprocess_utils import run_python
 
 DEMO = """
 import sys
-from absl import app
 from keras_lip.cli import demo_eval
-sys.argv = ["demo_eval"] + {args!r}
-app.run(demo_eval.main)
+sys.exit(demo_eval.main({args!r}))
 """
 
 

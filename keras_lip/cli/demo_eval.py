@@ -10,21 +10,28 @@ combination, each against chance. Captions and zero-shot prompts share one
 word-level tokenizer over the closed demo vocabulary.
 """
 
+import argparse
 import sys
 import time
 
-from absl import app
-from absl import flags
-
-FLAGS = flags.FLAGS
-flags.DEFINE_integer("epochs", 12, "Training epochs.")
-flags.DEFINE_integer("train_examples", 8192, "Training images.")
-flags.DEFINE_integer("batch_size", 128, "Batch size.")
-flags.DEFINE_integer("eval_every", 4, "Evaluate every N epochs.")
-flags.DEFINE_integer("seed", 0, "Data and initialisation seed.")
-flags.DEFINE_float("learning_rate", 1e-3, "Peak AdamW learning rate.")
-flags.DEFINE_string("plots_dir", None, "Write the PNG plots here.")
-flags.DEFINE_string("tensorboard_dir", None, "TensorBoard folder.")
+# argparse, not absl flags: absl's global flag registry would clash with
+# toy_fit's flags when both modules are imported (pytest's doctests).
+PARSER = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+PARSER.add_argument("--epochs", type=int, default=12, help="Training epochs.")
+PARSER.add_argument("--train_examples", type=int, default=8192,
+                    help="Training images.")
+PARSER.add_argument("--batch_size", type=int, default=128, help="Batch size.")
+PARSER.add_argument("--eval_every", type=int, default=4,
+                    help="Evaluate every N epochs.")
+PARSER.add_argument("--seed", type=int, default=0,
+                    help="Data and initialisation seed.")
+PARSER.add_argument("--learning_rate", type=float, default=1e-3,
+                    help="Peak AdamW learning rate.")
+PARSER.add_argument("--plots_dir", default=None,
+                    help="Write the PNG plots here.")
+PARSER.add_argument("--tensorboard_dir", default=None,
+                    help="keras.callbacks.TensorBoard folder.")
+FLAGS = None
 
 IMAGE_SIZE, MAX_LEN = 32, 16
 
@@ -50,8 +57,10 @@ def build(data, seed):
     return tokenizer, text, train, test, zero_shot
 
 
-def main(argv):
-    del argv
+def main(argv=None):
+    """Runs the demo; returns the exit code (0 when above chance)."""
+    global FLAGS
+    FLAGS = PARSER.parse_args(argv)
     import keras
 
     from keras_lip import evaluation
@@ -123,4 +132,4 @@ def write_plots(model, data, tokenizer, text, folder):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    sys.exit(main())
