@@ -8,8 +8,8 @@ import importlib
 
 from keras_lip.version import __version__
 
-_SUBPACKAGES = ("data", "distribution", "export", "layers", "losses",
-                "models", "testing", "training")
+_SUBPACKAGES = ("data", "distribution", "evaluation", "export", "layers",
+                "losses", "models", "testing", "training")
 
 
 def __getattr__(name):

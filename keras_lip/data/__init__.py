@@ -4,7 +4,8 @@ Sources (`TfdsSource`, `TfrecordSource`, `CaptionFileSource`) make examples
 of encoded image bytes and captions; `ImageTextPipeline` shards, shuffles,
 checks, decodes, tokenises and batches them into `{"images", "token_ids"}`
 for `TwoTower.fit`, counting skipped inputs in a `BadInputCounter` that
-`BadInputLogger` reports at epoch end.
+`BadInputLogger` reports at epoch end. `ShapesDataset` is the built-in,
+procedurally generated demo data (with its `WordTokenizer`).
 """
 
 from keras_lip.data.callbacks import BadInputLogger
@@ -14,3 +15,5 @@ from keras_lip.data.sources import (CaptionFileSource, TfdsSource,
                                     TfrecordSource)
 from keras_lip.data.stats import REASONS, BadInputCounter
 from keras_lip.data.text_ops import sentencepiece_tokenizer
+from keras_lip.data.shapes import ShapesDataset, ShapesSource
+from keras_lip.data.word_tokenizer import WordTokenizer
