@@ -74,7 +74,8 @@ class SigLIP(TwoTower):
             image_pool: ViT pooling ("map" for SigLIP).
             text_pool: text pooling ("last" for SigLIP).
             temperature_init, bias_init: see the class.
-            image_kwargs, text_kwargs: extra tower arguments.
+            image_kwargs, text_kwargs: tower arguments; they override the
+                variant's (e.g. `{"width": 64, "num_heads": 4}`).
             **kwargs: passed to `keras.Model`.
         """
         image = decode_variant(image_variant)
@@ -82,14 +83,15 @@ class SigLIP(TwoTower):
             raise ValueError(f"image_variant {image_variant!r} needs a patch "
                              "size, e.g. 'B/16'.")
         text_variant = text_variant or image_variant.split("/")[0]
-        width = embed_dim or image["width"]
-        image_kwargs = {"head_zeroinit": False, **(image_kwargs or {})}
-        image_encoder = ViTEncoder(
-            **image, pool_type=image_pool, num_classes=embed_dim,
-            name="image_encoder", **image_kwargs)
-        text_encoder = TextEncoder(
-            vocab_size, **decode_variant(text_variant), pool_type=text_pool,
-            num_classes=width, name="text_encoder", **(text_kwargs or {}))
+        image_kwargs = {**image, "pool_type": image_pool,
+                        "num_classes": embed_dim, "head_zeroinit": False,
+                        "name": "image_encoder", **(image_kwargs or {})}
+        width = embed_dim or image_kwargs["width"]
+        text_kwargs = {**decode_variant(text_variant), "pool_type": text_pool,
+                       "num_classes": width, "name": "text_encoder",
+                       **(text_kwargs or {})}
+        image_encoder = ViTEncoder(**image_kwargs)
+        text_encoder = TextEncoder(vocab_size, **text_kwargs)
         return cls(image_encoder, text_encoder,
                    temperature_init=temperature_init, bias_init=bias_init,
                    **kwargs)

@@ -34,13 +34,19 @@ def base_config():
     c.model = ml_collections.ConfigDict(dict(
         family="siglip", image_variant="mu/8", text_variant="mu",
         vocab_size=1000, embed_dim=0, image_pool="map", text_pool="last",
-        temperature_init=10.0, bias_init=-10.0))
+        temperature_init=10.0, bias_init=-10.0,
+        # >0: override the variants' shape in both towers.
+        width=0, depth=0, mlp_dim=0, num_heads=0))
     c.data = ml_collections.ConfigDict(dict(
         kind="synthetic", image_size=32, text_len=16, tokenizer="",
         train_files="", eval_files="", tfds_name="", tfds_data_dir="",
         train_split="train", eval_split="validation", image_key="image",
         captions_key="captions/text", shuffle_buffer=10_000,
-        eval_examples=256))
+        eval_examples=256, train_examples=8192))
+    # Evaluation callbacks ("none", "demo": zero-shot on held-out pairs and
+    # retrieval), every N checkpoint intervals, plus a final evaluation.
+    c.eval = ml_collections.ConfigDict(dict(kind="none",
+                                            every_n_checkpoints=1))
     c.optimizer = ml_collections.ConfigDict(dict(
         lr=1e-3, wd=1e-4, b2=0.95, grad_clip_norm=1.0,
         wd_pattern=r"(^|/)kernel$", decay_type="cosine", warmup_steps=10,
@@ -91,6 +97,8 @@ def validate(config):
              c.model.family, f"registered families: {sorted(registry.MODELS)}")
     _require(c.data.kind in registry.DATA, "data.kind", c.data.kind,
              f"registered data kinds: {sorted(registry.DATA)}")
+    _require(c.eval.kind in registry.EVALS, "eval.kind", c.eval.kind,
+             f"registered evaluations: {sorted(registry.EVALS)}")
     if c.data.kind in ("tfrecord", "tfds", "csv"):
         _require(bool(c.data.tokenizer), "data.tokenizer", c.data.tokenizer,
                  "a SentencePiece .model path is required for real data")

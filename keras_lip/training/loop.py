@@ -80,13 +80,19 @@ def train(config, workdir, callbacks=(), verbose="auto"):
             logdir = os.path.join(workdir, "tensorboard")
             if not checkpoint.is_chief():
                 logdir = tempfile.mkdtemp(prefix="keras_lip_tb_")
-            loggers = [TrainingStateLogger(),
+            eval_callbacks, final_eval = registry.build_eval(config)
+            loggers = [*eval_callbacks, TrainingStateLogger(),
                        checkpoint.Checkpointer(ckpt_dir, steps),
                        keras.callbacks.TensorBoard(logdir)]
             history = model.fit(
                 train_ds, epochs=epochs, steps_per_epoch=steps,
                 initial_epoch=initial_epoch, verbose=verbose,
                 callbacks=[*callbacks, *loggers])
+    if initial_epoch >= epochs:
+        _, final_eval = registry.build_eval(config)
+    if final_eval is not None:
+        for line in final_eval(model):
+            print(line, flush=True)
     if config.export and checkpoint.is_chief():
         from keras_lip.export import export_saved_model
 

@@ -1,0 +1,50 @@
+"""`python -m keras_lip.train` on the built-in demo (shortened): it
+evaluates, writes TensorBoard scalars (loss, t, b, learning rate, eval
+metrics) and exports a SavedModel into the workdir."""
+
+import glob
+import os
+import subprocess
+import sys
+
+import keras
+import tensorflow as tf
+
+from keras_lip.testing import TestCase
+
+
+def _scalar_tags(logdir):
+    tags = set()
+    for path in glob.glob(os.path.join(logdir, "**", "events.*"),
+                          recursive=True):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            tags.update(v.tag for v in event.summary.value)
+    return tags
+
+
+class TrainCliTest(TestCase):
+    def test_demo_runs_evaluates_logs_and_exports(self):
+        workdir = os.path.join(self.get_temp_dir(), "w")
+        proc = subprocess.run(
+            [sys.executable, "-m", "keras_lip.train", f"--workdir={workdir}",
+             f"--config.backend={keras.config.backend()}",
+             "--config.total_steps=32", "--config.steps_per_checkpoint=16",
+             "--config.data.train_examples=512",
+             "--config.eval.every_n_checkpoints=2"],
+            capture_output=True, text=True, timeout=900)
+        self.assertEqual(proc.returncode, 0, proc.stderr[-4000:])
+        self.assertIn("zero-shot on held-out colour-shape pairs", proc.stdout)
+        self.assertIn("image→text R@1", proc.stdout)
+        self.assertTrue(os.path.exists(
+            os.path.join(workdir, "saved_model", "saved_model.pb")))
+        tags = _scalar_tags(os.path.join(workdir, "tensorboard"))
+        for tag in ("epoch_loss", "epoch_temperature", "epoch_bias",
+                    "epoch_learning_rate", "epoch_zeroshot_top1",
+                    "epoch_retrieval_i2t_r1"):
+            self.assertIn(tag, tags)
+        # Same command again: nothing left to train, evaluates and exports.
+        again = subprocess.run(proc.args, capture_output=True, text=True,
+                               timeout=900)
+        self.assertEqual(again.returncode, 0, again.stderr[-4000:])
+        self.assertIn("Resuming from step 32", again.stdout)
+        self.assertNotIn("Epoch 1/", again.stdout)
