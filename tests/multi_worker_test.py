@@ -17,9 +17,13 @@ import h5py
 import keras
 import numpy as np
 
+from keras_lip.configs import synthetic
 from keras_lip.testing import TestCase
 
-COMMON = ["--config.total_steps=8", "--config.steps_per_checkpoint=4",
+# Synthetic inputs: global batch g holds the same examples however the
+# input is split over processes, so one process is an exact reference.
+COMMON = [f"--config={synthetic.__file__}", "--config.total_steps=8",
+          "--config.steps_per_checkpoint=4",
           "--config.export=False", "--config.optimizer.warmup_steps=0"]
 
 
@@ -37,7 +41,7 @@ def _train(workdir, extra=(), env=None):
     log = tempfile.TemporaryFile("w+")
     proc = subprocess.Popen(
         [sys.executable, "-m", "keras_lip.train", f"--workdir={workdir}",
-         f"--config.backend={keras.config.backend()}", *COMMON, *extra], stdout=log, stderr=subprocess.STDOUT, text=True,
+         *COMMON, f"--config.backend={keras.config.backend()}", *extra], stdout=log, stderr=subprocess.STDOUT, text=True,
         env=dict(os.environ, **(env or {})))
     proc.log = log
     return proc

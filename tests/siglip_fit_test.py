@@ -38,8 +38,10 @@ class SigLIPDistributedFitTest(TestCase):
     @parameterized.named_parameters(
         # SigLIP's defaults (clip at global norm 1 is active here). Adam
         # turns rounding-level gradient differences of rarely-moving
-        # elements into visible steps, so the tolerance is loose-ish.
-        ("siglip_defaults", dict(learning_rate=1e-2), 1e-3),
+        # elements into visible steps (seen: 1.4e-3 of an array's scale in
+        # CI), so the tolerance is loose-ish; per-replica clipping is off
+        # by up to 0.65.
+        ("siglip_defaults", dict(learning_rate=1e-2), 5e-3),
         # epsilon=1 makes Adam's step nearly linear in small gradients, so
         # a clip computed on a replica's share (Keras' stock behaviour
         # under tf.distribute) would show; measured ~1e-6 when correct.
