@@ -13,12 +13,12 @@ import sys
 import tempfile
 import time
 
-import h5py
 import keras
 import numpy as np
 
 from keras_lip.configs import synthetic
 from keras_lip.testing import TestCase
+from keras_lip.testing.checkpoints import checkpoint_arrays
 
 # Synthetic inputs: global batch g holds the same examples however the
 # input is split over processes, so one process is an exact reference.
@@ -76,17 +76,6 @@ def _finish(*procs):
     return losses
 
 
-def _weights(workdir):
-    folder = os.path.join(workdir, "checkpoints")
-    with open(os.path.join(folder, "checkpoint.json")) as f:
-        name = json.load(f)["file"]
-    out = {}
-    with h5py.File(os.path.join(folder, name)) as f:
-        f.visititems(lambda k, v: out.__setitem__(k, v[()])
-                     if isinstance(v, h5py.Dataset) else None)
-    return out
-
-
 def _process(i, ports):
     """Flags and environment of process `i` of 2 for this backend."""
     if keras.config.backend() == "jax":
@@ -117,7 +106,7 @@ class MultiWorkerTest(TestCase):
         [single] = _finish(_train(os.path.join(root, "single")))
         self.assertAllClose(np.array(losses), np.array([single, single]),
                             rtol=1e-5)
-        got, want = _weights(multi), _weights(
+        got, want = checkpoint_arrays(multi), checkpoint_arrays(
             os.path.join(root, "single"))
         self.assertEqual(sorted(got), sorted(want))
         for key, value in want.items():

@@ -10,11 +10,11 @@ import subprocess
 import sys
 import time
 
-import h5py
 import keras
 import numpy as np
 
 from keras_lip.testing import TestCase
+from keras_lip.testing.checkpoints import checkpoint_arrays
 
 TOTAL, EVERY = 240, 4
 
@@ -47,17 +47,6 @@ def _step(workdir):
         return 0
 
 
-def _arrays(workdir):
-    index = os.path.join(workdir, "checkpoints", "checkpoint.json")
-    with open(index) as f:
-        name = json.load(f)["file"]
-    out = {}
-    with h5py.File(os.path.join(workdir, "checkpoints", name)) as f:
-        f.visititems(lambda k, v: out.__setitem__(k, v[()])
-                     if isinstance(v, h5py.Dataset) else None)
-    return out
-
-
 class TrainResumeTest(TestCase):
     def test_kill_and_resume_is_exact(self):
         root = self.get_temp_dir()
@@ -79,7 +68,7 @@ class TrainResumeTest(TestCase):
 
         output = _run(broken)
         self.assertIn(f"Resuming from step {killed_at}", output)
-        want, got = _arrays(straight), _arrays(broken)
+        want, got = checkpoint_arrays(straight), checkpoint_arrays(broken)
         self.assertEqual(sorted(got), sorted(want))
         self.assertGreater(len(want), 20)  # Weights and optimizer state.
         for key in want:
