@@ -4,11 +4,11 @@ import json
 import os
 
 from keras_lip.evaluation import class_names, prompts
-from keras_lip.testing import TestCase, shared_dir
+from keras_lip.testing import TestCase, golden_dir
 
 
 def _golden():
-    path = shared_dir() / "golden" / "public" / "zero_shot" / "zero_shot.json"
+    path = golden_dir("zero_shot", "zero_shot.json")
     with open(path, encoding="utf-8") as f:
         return json.load(f)
 

@@ -4,10 +4,10 @@ from absl.testing import parameterized
 from keras_lip import layers
 from keras_lip import losses
 from keras_lip.testing import TestCase
-from keras_lip.testing import shared_dir
+from keras_lip.testing import golden_dir
 from keras_lip.testing import value_and_grad
 
-GOLDEN = shared_dir() / "golden" / "public" / "loss"
+GOLDEN = golden_dir("loss")
 CASES = sorted(p.stem for p in GOLDEN.glob("*.npz"))
 
 

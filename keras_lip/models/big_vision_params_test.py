@@ -12,9 +12,9 @@ from keras_lip.models.big_vision_params import load_two_tower_params
 from keras_lip.models.text_encoder import TextEncoder
 from keras_lip.models.vit_encoder import ViTEncoder
 from keras_lip.testing import TestCase
-from keras_lip.testing import shared_dir
+from keras_lip.testing import golden_dir
 
-GOLDEN = shared_dir() / "golden" / "public" / "two_towers"
+GOLDEN = golden_dir("two_towers")
 # float32 checkpoints, a scanned (stacked blocks) one and a bfloat16 one.
 MODELS = ("siglip_map", "tok_imghead", "gap_clip", "siglip_map_scan",
           "siglip_map_bf16")

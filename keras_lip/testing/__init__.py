@@ -9,7 +9,7 @@ import importlib
 _EXPORTS = {
     "configure_cpu_devices": "keras_lip.testing.devices",
     "TestCase": "keras_lip.testing.test_case",
-    "shared_dir": "keras_lip.testing.test_case",
+    "golden_dir": "keras_lip.testing.test_case",
     "to_numpy": "keras_lip.testing.test_case",
     "value_and_grad": "keras_lip.testing.test_case",
     "toy_two_tower": "keras_lip.testing.toy_models",

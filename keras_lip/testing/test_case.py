@@ -15,20 +15,21 @@ from keras import tree
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
-def shared_dir():
-    """The `shared/` folder that holds big_vision's golden vectors.
+def golden_dir(*parts):
+    """A folder of big_vision's golden vectors, vendored in the repository.
 
-    `$KERAS_LIP_SHARED` if set, else `../shared` beside the repository, else
-    `/work/shared`. Raises (never skips) when none of them exists.
+    `tests/testdata/golden/` holds a copy of `shared/golden/public/` (with its
+    README.json provenance), so the tests need nothing outside the clone.
+    `$KERAS_LIP_GOLDEN` may point at another copy (e.g. a newer set).
     """
-    candidates = [os.environ.get("KERAS_LIP_SHARED"),
-                  REPO_ROOT.parent / "shared", "/work/shared"]
-    for candidate in candidates:
-        if candidate and (pathlib.Path(candidate) / "golden").is_dir():
-            return pathlib.Path(candidate)
-    raise FileNotFoundError(
-        f"No shared/golden folder in {candidates}; set KERAS_LIP_SHARED."
-    )
+    root = pathlib.Path(os.environ.get("KERAS_LIP_GOLDEN")
+                        or REPO_ROOT / "tests" / "testdata" / "golden")
+    path = root.joinpath(*parts)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"Golden data {path} is missing (set KERAS_LIP_GOLDEN to a copy "
+            "of big_vision's public goldens).")
+    return path
 
 
 def to_numpy(x):
