@@ -10,24 +10,25 @@ Prepare the dataset once (TFDS downloads COCO), then:
         --config.data.tokenizer=/path/to/c4_en.model
 """
 
-from keras_lip.training.config import base_config
+from keras_lip.trainer import evals
+from keras_lip.trainer.config import base_config
 
 
 def get_config():
-    c = base_config()
+    c = base_config("siglip")
     c.batch_size = 256
     c.total_steps = 5_000
     c.steps_per_checkpoint = 500
-    c.model.image_variant = "B/16"
-    c.model.text_variant = "B"
-    c.model.vocab_size = 32_000
+    c.model.image.variant = "B/16"
+    c.model.text.variant = "B"
+    c.model.text.vocab_size = 32_000
     c.data.kind = "tfds"
     c.data.tfds_name = "coco_captions"
-    c.data.image_key = "image"
-    c.data.captions_key = "captions/text"
-    c.data.image_size = 224
-    c.data.text_len = 64
+    c.data.eval_split = "val"
+    c.model.image.image_size = 224
+    c.model.text.max_len = 64
     c.optimizer.lr = 1e-5
     c.optimizer.decay_type = "cosine"
     c.optimizer.warmup_steps = 500
+    c.evals.val = evals.section("retrieval")  # COCO val image↔text R@k.
     return c

@@ -3,4 +3,4 @@
     python -m keras_lip.train --config=experiments/siglip_demo.py --workdir=/tmp/demo
 """
 
-from keras_lip.configs.demo import get_config  # noqa: F401
+from keras_lip.trainer.configs.demo import get_config  # noqa: F401

@@ -8,8 +8,10 @@ import importlib
 
 from keras_lip.version import __version__
 
-_SUBPACKAGES = ("data", "distribution", "evaluation", "export", "layers",
-                "losses", "models", "testing", "training")
+# The library (the trainer application, `keras_lip.trainer`, and the test
+# helpers, `keras_lip.testing`, are imported by name).
+_SUBPACKAGES = ("compat", "data", "distribution", "evaluation", "export",
+                "layers", "losses", "models", "ops", "optimizers")
 
 
 def __getattr__(name):

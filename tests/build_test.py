@@ -9,6 +9,8 @@ import pathlib
 import re
 import unittest
 
+from keras_lip.testing import import_graph
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PYTHON_DIRS = ("experiments", "keras_lip", "tests", "tools")
 TEST_RULES = {"py_test", "keras_lip_test"}
@@ -115,6 +117,50 @@ class BuildFilesTest(unittest.TestCase):
                 self.assertIn(_resolve(target["package"], dep), self.targets,
                               where)
 
+    def _owners(self):
+        """`{file: [(package, name) of the non-test targets listing it]}`."""
+        owners = {}
+        for key, target in self.targets.items():
+            if target["rule"] in TEST_RULES:
+                continue
+            for src in target.get("srcs", []):
+                pkg, name = _resolve(target["package"], src)
+                owners.setdefault(f"{pkg}/{name}" if pkg else name,
+                                  []).append(key)
+        return owners
+
+    def _undeclared(self, targets):
+        """Imports of keras_lip modules that a target's sources make
+        (anywhere in the file) but neither the target itself nor one of
+        its direct deps provides."""
+        owners = self._owners()
+        missing = []
+        for key, target in sorted(targets.items()):
+            deps = {_resolve(target["package"], d)
+                    for d in target.get("deps", []) if not d.startswith("@")}
+            deps.add(key)
+            for src in target.get("srcs", []):
+                pkg, name = _resolve(target["package"], src)
+                path = ROOT / pkg / name
+                if path.suffix != ".py" or not path.is_file():
+                    continue
+                for module in sorted(import_graph.imported_modules(path)):
+                    file = import_graph.module_file(module)
+                    where = file and file.relative_to(ROOT).as_posix()
+                    if file and not deps & set(owners.get(where, [])):
+                        missing.append(f"//{key[0]}:{key[1]} ({name}) imports "
+                                       f"{module}: add one of "
+                                       f"{owners.get(where)}")
+        return missing
+
+    def test_imports_are_declared(self):
+        self.assertEqual(self._undeclared(self.targets), [])
+
+    def test_an_undeclared_import_fails(self):
+        key = ("keras_lip/losses", "losses")
+        target = dict(self.targets[key], deps=[])
+        missing = self._undeclared({key: target})
+        self.assertTrue(any("keras_lip.ops" in m for m in missing), missing)
 
 if __name__ == "__main__":
     unittest.main()

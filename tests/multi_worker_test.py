@@ -16,7 +16,7 @@ import time
 import keras
 import numpy as np
 
-from keras_lip.configs import synthetic
+from keras_lip.trainer.configs import synthetic
 from keras_lip.testing import TestCase
 from keras_lip.testing.checkpoints import checkpoint_arrays
 

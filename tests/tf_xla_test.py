@@ -17,7 +17,7 @@ PROGRAM = """
 import json
 import numpy as np, tensorflow as tf
 from keras_lip.distribution import tf_negatives
-from keras_lip.losses import blocks
+from keras_lip.ops import blocks
 
 rng = np.random.default_rng(0)
 zimg = tf.constant(rng.normal(size=(4, 8)).astype("float32"))

@@ -12,6 +12,8 @@ import tensorflow as tf
 
 from keras_lip.testing import TestCase
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 
 def _scalar_tags(logdir):
     tags = set()
@@ -30,7 +32,7 @@ class TrainCliTest(TestCase):
              f"--config.backend={keras.config.backend()}",
              "--config.total_steps=32", "--config.steps_per_checkpoint=16",
              "--config.data.train_examples=512",
-             "--config.eval.every_n_checkpoints=2"],
+             "--config.evals.demo.every_n_checkpoints=2"],
             capture_output=True, text=True, timeout=900)
         self.assertEqual(proc.returncode, 0, proc.stderr[-4000:])
         self.assertIn("zero-shot on held-out colour-shape pairs", proc.stdout)
@@ -39,8 +41,8 @@ class TrainCliTest(TestCase):
             os.path.join(workdir, "saved_model", "saved_model.pb")))
         tags = _scalar_tags(os.path.join(workdir, "tensorboard"))
         for tag in ("epoch_loss", "epoch_temperature", "epoch_bias",
-                    "epoch_learning_rate", "epoch_zeroshot_top1",
-                    "epoch_retrieval_i2t_r1"):
+                    "epoch_learning_rate", "epoch_demo_zeroshot_top1",
+                    "epoch_demo_retrieval_i2t_r1"):
             self.assertIn(tag, tags)
         # Same command again: nothing left to train, evaluates and exports.
         again = subprocess.run(proc.args, capture_output=True, text=True,
@@ -48,3 +50,21 @@ class TrainCliTest(TestCase):
         self.assertEqual(again.returncode, 0, again.stderr[-4000:])
         self.assertIn("Resuming from step 32", again.stdout)
         self.assertNotIn("Epoch 1/", again.stdout)
+
+    def test_clip_family_trains_through_the_cli(self):
+        workdir = os.path.join(self.get_temp_dir(), "clip")
+        proc = subprocess.run(
+            [sys.executable, "-m", "keras_lip.train", f"--workdir={workdir}",
+             f"--config={os.path.join(ROOT, 'experiments', 'clip_demo.py')}",
+             f"--config.backend={keras.config.backend()}",
+             "--config.total_steps=4", "--config.steps_per_checkpoint=2",
+             "--config.data.train_examples=256", "--config.export=False",
+             "--config.evals.demo.every_n_checkpoints=0"],
+            capture_output=True, text=True, timeout=900)
+        self.assertEqual(proc.returncode, 0, proc.stderr[-4000:])
+        self.assertIn("model: CLIP", proc.stdout)
+        self.assertIn("loss SoftmaxContrastiveLoss", proc.stdout)
+        self.assertIn("zero-shot on held-out colour-shape pairs", proc.stdout)
+        tags = _scalar_tags(os.path.join(workdir, "tensorboard"))
+        self.assertIn("epoch_temperature", tags)
+        self.assertNotIn("epoch_bias", tags)  # CLIP has no bias.

@@ -28,7 +28,8 @@ def _command(workdir):
             "--config.optimizer.warmup_steps=5",
             # The demo's real tf.data pipeline (shuffle, decode, tokenise),
             # smaller; no evaluation callbacks.
-            "--config.data.train_examples=512", "--config.eval.kind=none"]
+            "--config.data.train_examples=512",
+            "--config.evals.demo.enabled=False"]
 
 
 def _run(workdir):

@@ -117,7 +117,7 @@ def _jax_step(method, zimg, ztxt, t, b):
 def run_case(backend, batch, method, dim, repeats):
     """Runs in the child process; returns a dict of measurements."""
     os.environ["KERAS_BACKEND"] = backend
-    from keras_lip.testing.devices import configure_cpu_devices
+    from keras_lip.distribution.devices import configure_cpu_devices
 
     configure_cpu_devices(DEVICES)
     import numpy as np

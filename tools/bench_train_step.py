@@ -16,7 +16,7 @@ compilation), then times `--steps` calls and reports the median. The matmul
 ceiling is measured in the same run: the best float32 GFLOP/s of a jitted
 4096² matmul in JAX and TensorFlow. Achieved GFLOP/s = analytic training
 FLOPs per step (3 × forward matmul FLOPs; see `train_flops`) / step time.
-The allocator setting (glibc malloc, see keras_lip.training.malloc) is
+The allocator setting (glibc malloc, see keras_lip.trainer.malloc) is
 stated on every row; `both` measures each mode under both settings.
 """
 
@@ -125,7 +125,7 @@ def _child(args):
 def _run(mode, args, tuned):
     sys.path.insert(0, os.path.dirname(os.path.dirname(
         os.path.abspath(__file__))))
-    from keras_lip.training import malloc
+    from keras_lip.trainer import malloc
 
     env = dict(os.environ, KERAS_BACKEND=BACKENDS[mode])
     env.pop("GLIBC_TUNABLES", None)

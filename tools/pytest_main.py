@@ -2,7 +2,7 @@
 
 import sys
 
-from keras_lip.testing.devices import configure_cpu_devices
+from keras_lip.distribution.devices import configure_cpu_devices
 
 if __name__ == "__main__":
     configure_cpu_devices()

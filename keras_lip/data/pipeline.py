@@ -21,35 +21,13 @@ Counts therefore cover every example that reached the batching stage.
 
 import os
 
-import keras
 import tensorflow as tf
 
 from keras_lip.data import image_ops, preprocess, stats, text_ops
+from keras_lip.distribution import shard_for_process
 
 AUTOTUNE = tf.data.AUTOTUNE
 _REGULAR, _START, _END = 0, 1, 2
-
-
-def shard_for_process(input_context=None):
-    """`(index, count)` of this input pipeline.
-
-    From a `tf.distribute.InputContext` if given; else on JAX
-    `jax.process_index()`/`jax.process_count()`; else `(0, 1)`.
-
-    Example:
-
-    >>> import tensorflow as tf
-    >>> shard_for_process(tf.distribute.InputContext(4, 1, 8))
-    (1, 4)
-    """
-    if input_context is not None:
-        return (input_context.input_pipeline_id,
-                input_context.num_input_pipelines)
-    if keras.config.backend() == "jax":
-        import jax
-
-        return jax.process_index(), jax.process_count()
-    return 0, 1
 
 
 class ImageTextPipeline:

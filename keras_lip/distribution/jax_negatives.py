@@ -10,7 +10,7 @@ device keeps its `b = B / N` images and meets the texts of the other devices:
 * "local": only the device's own b×b block (no communication).
 
 Gradients are computed block by block during the forward pass (see
-`keras_lip.losses.blocks.sigmoid_block_loss_and_grads`) and attached with
+`keras_lip.ops.blocks.sigmoid_block_loss_and_grads`) and attached with
 `jax.custom_vjp`, so no device ever holds more than one b×b block of logits.
 The returned value is the global loss, replicated.
 """
@@ -22,7 +22,8 @@ import jax.numpy as jnp
 from jax import lax
 from jax.sharding import PartitionSpec as P
 
-from keras_lip.losses import blocks
+from keras_lip.ops import blocks
+from keras_lip.ops import finite
 
 
 def batch_mesh():
@@ -39,20 +40,17 @@ def batch_mesh():
 
 
 def _raise_if_not_finite(logit_scale, logit_bias):
-    for name, value in (("logit_scale", logit_scale), ("logit_bias", logit_bias)):
-        if not bool(jnp.all(jnp.isfinite(value))):
-            raise FloatingPointError(
-                f"{name} is not finite: {value}. The learned log-temperature "
-                "t and bias b must be finite; training has diverged or the "
-                "checkpoint is corrupt."
-            )
+    for name, value in (("logit_scale", logit_scale),
+                        ("logit_bias", logit_bias)):
+        if value is not None and not bool(jnp.all(jnp.isfinite(value))):
+            raise finite.NonFiniteError(finite.message(name, value))
 
 
-def check_finite(logit_scale, logit_bias):
-    """Raises FloatingPointError when t or b is NaN/inf (also inside jit)."""
-    if isinstance(logit_scale, jax.core.Tracer) or isinstance(
-        logit_bias, jax.core.Tracer
-    ):
+def check_finite(logit_scale, logit_bias=None):
+    """Raises `NonFiniteError` when t or b is NaN/inf; inside jit through
+    `jax.debug.callback` (JAX wraps it in its runtime error; see
+    `keras_lip.distribution.non_finite_errors`)."""
+    if any(isinstance(v, jax.core.Tracer) for v in (logit_scale, logit_bias)):
         jax.debug.callback(_raise_if_not_finite, logit_scale, logit_bias)
     else:
         _raise_if_not_finite(logit_scale, logit_bias)

@@ -25,9 +25,10 @@ to the global loss.
 """
 
 import tensorflow as tf
-from tensorflow.python.eager import record
 
-from keras_lip.losses import blocks
+from keras_lip import compat
+from keras_lip.ops import blocks
+from keras_lip.ops import finite
 
 
 def replica_context():
@@ -37,17 +38,20 @@ def replica_context():
     return tf.distribute.get_replica_context()
 
 
-def check_finite(logit_scale, logit_bias):
-    """Raises InvalidArgumentError (eagerly or at run time) on NaN/inf t or b."""
-    logit_scale = tf.debugging.check_numerics(
-        logit_scale, "keras_lip: logit_scale (the log-temperature t) is not "
-        "finite; training has diverged or the checkpoint is corrupt"
-    )
-    logit_bias = tf.debugging.check_numerics(
-        logit_bias, "keras_lip: logit_bias (the bias b) is not finite; "
-        "training has diverged or the checkpoint is corrupt"
-    )
-    return logit_scale, logit_bias
+def check_finite(logit_scale, logit_bias=None):
+    """Raises `NonFiniteError` eagerly; inside a graph, InvalidArgumentError
+    carrying `finite.MARKER` at run time (see `non_finite_errors`)."""
+    checked = []
+    for name, value in (("logit_scale", logit_scale),
+                        ("logit_bias", logit_bias)):
+        if value is not None:
+            if tf.executing_eagerly() and not bool(
+                    tf.reduce_all(tf.math.is_finite(value))):
+                raise finite.NonFiniteError(finite.message(name, value))
+            value = tf.debugging.check_numerics(value,
+                                                finite.message(name))
+        checked.append(value)
+    return tuple(checked)
 
 
 def _is_tpu(strategy):
@@ -59,7 +63,7 @@ def _is_tpu(strategy):
 
 def _gradients_needed():
     """False when no gradient tape could record (e.g. Keras' test_step)."""
-    return record.could_possibly_record()
+    return compat.gradient_tape_could_record()
 
 
 def _global_batch(ctx, embeddings, n):

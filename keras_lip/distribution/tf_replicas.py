@@ -2,6 +2,8 @@
 
 import tensorflow as tf
 
+from keras_lip import compat
+
 
 def replica_sum(grads):
     """All-reduces (SUM) `grads` across replicas: `(summed, num_replicas)`,
@@ -34,7 +36,7 @@ def vector_logs_if_multi_worker(logs):
     strategy = tf.distribute.get_strategy()
     multi_worker = (
         isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
-        and strategy.extended._in_multi_worker_mode())
+        and compat.in_multi_worker_mode(strategy))
     if not multi_worker:
         return logs
     return tf.nest.map_structure(lambda v: tf.reshape(v, [1]), logs)

@@ -13,8 +13,8 @@ from absl import flags
 FLAGS = flags.FLAGS
 flags.DEFINE_string("model", None, "Path of a .keras file.", required=True)
 flags.DEFINE_string("output", None, "SavedModel directory.", required=True)
-flags.DEFINE_list("image_shape", None, "H,W,3 (inferred for ViTEncoder).")
-flags.DEFINE_integer("text_length", None, "L (inferred for TextEncoder).")
+flags.DEFINE_list("image_shape", None, "H,W,3 (default: the image tower's).")
+flags.DEFINE_integer("text_length", None, "L (default: the text tower's).")
 flags.DEFINE_bool("similarity", True, "Also export the similarity endpoint.")
 
 
@@ -23,7 +23,7 @@ def main(argv):
     import keras
 
     import keras_lip.models  # noqa: F401  Registers the classes.
-    import keras_lip.training  # noqa: F401
+    import keras_lip.optimizers  # noqa: F401
     from keras_lip.export.saved_model import export_saved_model
 
     model = keras.models.load_model(FLAGS.model, compile=False)

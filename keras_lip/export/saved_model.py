@@ -2,33 +2,19 @@
 
 import keras
 
-from keras_lip.models.text_encoder import TextEncoder
-from keras_lip.models.vit_encoder import ViTEncoder
 
-ENDPOINTS = ("embed_images", "embed_texts", "similarity")
-
-
-def _image_shape(model, image_shape):
-    if image_shape is not None:
-        return tuple(image_shape)
-    encoder = model.image_encoder
-    if isinstance(encoder, ViTEncoder) and encoder.built:
-        (gh, gw), (ph, pw) = encoder.grid, encoder.patch_size
-        return (gh * ph, gw * pw, 3)
-    raise ValueError(
-        "export_saved_model cannot infer the image shape of image_encoder "
-        f"{type(encoder).__name__}; pass image_shape=(height, width, 3).")
-
-
-def _text_length(model, text_length):
-    if text_length is not None:
-        return int(text_length)
-    encoder = model.text_encoder
-    if isinstance(encoder, TextEncoder) and encoder.built:
-        return int(encoder.pos_embedding.shape[1])
-    raise ValueError(
-        "export_saved_model cannot infer the text length of text_encoder "
-        f"{type(encoder).__name__}; pass text_length=L.")
+def _geometry(model, image_shape, text_length):
+    image_shape = tuple(image_shape or ()) or model.image_shape
+    text_length = text_length or model.text_length
+    if image_shape is None or text_length is None:
+        missing = "image_shape=(H, W, 3)" if image_shape is None \
+            else "text_length=L"
+        raise ValueError(
+            f"export_saved_model: the towers of {type(model).__name__} do not "
+            "declare their input geometry (keras_lip towers take "
+            "image_size / max_sequence_length; keras-hub encoders "
+            f"image_shape / max_sequence_length): pass {missing}.")
+    return tuple(int(v) for v in image_shape), int(text_length)
 
 
 def export_saved_model(model, path, image_shape=None, text_length=None,
@@ -40,8 +26,9 @@ def export_saved_model(model, path, image_shape=None, text_length=None,
         L2-normalised float32 `[B, d]`;
       - `embed_texts(token_ids)`: int32 `[B, L]` → float32 `[B, d]`;
       - `similarity(images, token_ids)` (if `similarity`): `{"logits":
-        t·zimg·ztxtᵀ + b, "probabilities": sigmoid(logits)}`, `[B_img,
-        B_txt]`.
+        t·zimg·ztxtᵀ + b, "probabilities"}`, `[B_img, B_txt]`: sigmoid of
+        the logits for models with a bias (SigLIP), softmax over the texts
+        for models without (CLIP).
     `embed_images` is also the `serving_default` signature. Load with plain
     TensorFlow: `tf.saved_model.load(path).embed_texts(ids)`; no keras_lip
     (or Keras) needed.
@@ -54,9 +41,9 @@ def export_saved_model(model, path, image_shape=None, text_length=None,
 
     Args:
         model: a built `TwoTower` / `SigLIP` (float32 or mixed precision).
-        path: output directory.
-        image_shape: `(H, W, 3)`; inferred for `ViTEncoder` towers.
-        text_length: L; inferred for `TextEncoder` towers.
+        path: output directory (local, or any `tf.io.gfile` filesystem).
+        image_shape: `(H, W, 3)`; default: what the image tower declares.
+        text_length: L; default: what the text tower declares.
         similarity: also export the `similarity` endpoint.
         verbose: print Keras' summary of the endpoints.
 
@@ -66,8 +53,7 @@ def export_saved_model(model, path, image_shape=None, text_length=None,
     if not model.built:
         raise ValueError("Call the model on a batch (or load its weights) "
                          "before exporting it.")
-    image_shape = _image_shape(model, image_shape)
-    length = _text_length(model, text_length)
+    image_shape, length = _geometry(model, image_shape, text_length)
     backend = keras.config.backend()
     if backend not in ("tensorflow", "jax"):
         raise ValueError(f"SavedModel export needs the TensorFlow or JAX "
@@ -82,10 +68,11 @@ def export_saved_model(model, path, image_shape=None, text_length=None,
         return model.embed_texts(x, training=False)
 
     def _similarity(x, ids):
-        zimg = model.embed_images(x, training=False)
-        ztxt = model.embed_texts(ids, training=False)
-        logits = (keras.ops.matmul(zimg, keras.ops.transpose(ztxt))
-                  * keras.ops.exp(model.logit_scale) + model.logit_bias)
+        logits = model.logits(model.embed_images(x, training=False),
+                              model.embed_texts(ids, training=False))
+        if model.logit_bias is None:  # Softmax-trained: rank the texts.
+            return {"logits": logits,
+                    "probabilities": keras.ops.softmax(logits, axis=-1)}
         return {"logits": logits, "probabilities": keras.ops.sigmoid(logits)}
 
     archive = keras.export.ExportArchive()

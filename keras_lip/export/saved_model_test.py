@@ -9,6 +9,7 @@ import textwrap
 import keras
 import numpy as np
 
+from keras_lip import models
 from keras_lip.export import export_saved_model
 from keras_lip.testing import TestCase
 from keras_lip.testing import tiny_batch
@@ -38,9 +39,14 @@ np.savez(sys.argv[3], **{k: np.asarray(v) for k, v in out.items()})
 def _expected(model, batch):
     out = {k: keras.ops.convert_to_numpy(v) for k, v in model(batch).items()}
     logits = (out["image_embeddings"] @ out["text_embeddings"].T
-              * np.exp(keras.ops.convert_to_numpy(model.logit_scale))
-              + keras.ops.convert_to_numpy(model.logit_bias))
-    out.update(logits=logits, probabilities=1 / (1 + np.exp(-logits)),
+              * np.exp(keras.ops.convert_to_numpy(model.logit_scale)))
+    if model.logit_bias is None:  # CLIP: softmax over the texts.
+        e = np.exp(logits - logits.max(axis=1, keepdims=True))
+        probabilities = e / e.sum(axis=1, keepdims=True)
+    else:
+        logits = logits + keras.ops.convert_to_numpy(model.logit_bias)
+        probabilities = 1 / (1 + np.exp(-logits))
+    out.update(logits=logits, probabilities=probabilities,
                serving_default=out["image_embeddings"])
     return out
 
@@ -88,6 +94,35 @@ class SavedModelTest(TestCase):
             env=dict(os.environ, KERAS_BACKEND="tensorflow"))
         self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
         self._check(model, os.path.join(folder, "sm"), batch)
+
+    def test_declared_geometry_needs_no_shapes(self):
+        # keras_lip towers with image_size / max_sequence_length: built at
+        # construction, exported without image_shape / text_length; a CLIP
+        # (no bias) exports softmax probabilities.
+        model = models.CLIP.from_variant(
+            "mu/8", text_variant="mu", vocab_size=101, image_size=32,
+            max_sequence_length=16)
+        self.assertTrue(model.built)
+        path = os.path.join(self.get_temp_dir(), "clip")
+        export_saved_model(model, path)
+        self._check(model, path, tiny_batch(3, seed=2))
+
+    def test_keras_hub_towers(self):
+        import keras_hub
+
+        image = keras_hub.models.SigLIPVisionEncoder(
+            patch_size=8, hidden_dim=32, num_layers=1, num_heads=2,
+            intermediate_dim=64, image_shape=(32, 32, 3))
+        text = keras_hub.models.SigLIPTextEncoder(
+            vocabulary_size=101, embedding_dim=32, hidden_dim=32,
+            num_layers=1, num_heads=2, intermediate_dim=64,
+            max_sequence_length=16)
+        model = models.TwoTower(image, text)
+        self.assertEqual((model.image_shape, model.text_length),
+                         ((32, 32, 3), 16))
+        path = os.path.join(self.get_temp_dir(), "hub")
+        export_saved_model(model, path)
+        self._check(model, path, tiny_batch(2, seed=3))
 
     def test_unknown_shapes_are_errors(self):
         model = toy_two_tower()

@@ -3,17 +3,8 @@
 import keras
 from keras import ops
 
-from keras_lip import distribution
-
-OUTPUT_KEYS = ("image_embeddings", "text_embeddings")
-
-
-def validate_negatives(negatives, allowed=distribution.NEGATIVES):
-    if negatives not in allowed:
-        raise ValueError(
-            f"Unknown negatives={negatives!r}; expected one of {allowed}."
-        )
-    return negatives
+from keras_lip.ops import NEGATIVES
+from keras_lip.ops import validate_negatives
 
 
 def prepare_embeddings(image_embeddings, text_embeddings):
@@ -57,7 +48,7 @@ class ContrastiveLoss(keras.losses.Loss):
     are the pairs on the diagonal. Subclasses implement `compute(**y_pred)`.
     """
 
-    allowed_negatives = distribution.NEGATIVES
+    allowed_negatives = NEGATIVES
 
     def __init__(self, negatives="auto", check_finite=True, name=None,
                  dtype=None):

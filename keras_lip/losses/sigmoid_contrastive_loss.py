@@ -3,11 +3,11 @@
 import keras
 
 from keras_lip import distribution
-from keras_lip.losses import blocks
 from keras_lip.losses.contrastive_loss import ContrastiveLoss
 from keras_lip.losses.contrastive_loss import prepare_embeddings
 from keras_lip.losses.contrastive_loss import prepare_scalar
-from keras_lip.losses.contrastive_loss import validate_negatives
+from keras_lip.ops import blocks
+from keras_lip.ops import validate_negatives
 
 
 def sigmoid_contrastive_loss(image_embeddings, text_embeddings, logit_scale,

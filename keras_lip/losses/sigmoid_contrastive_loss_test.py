@@ -4,7 +4,9 @@ from absl.testing import parameterized
 
 from keras_lip import layers
 from keras_lip import losses
-from keras_lip.losses import blocks
+from keras_lip import distribution
+from keras_lip.ops import NonFiniteError
+from keras_lip.ops import blocks
 from keras_lip.testing import TestCase
 from keras_lip.testing import golden_dir
 from keras_lip.testing import value_and_grad
@@ -101,7 +103,7 @@ class SigmoidContrastiveLossTest(TestCase):
                               ("logit_bias", 0.0, np.inf))
     def test_non_finite_temperature_or_bias(self, name, t, b):
         z = np.eye(4, dtype="float32")
-        with self.assertRaisesRegex(Exception, f"{name}.*not finite"):
+        with self.assertRaisesRegex(NonFiniteError, f"{name}.*not finite"):
             loss = losses.sigmoid_contrastive_loss(z, z, t, b)
             keras.ops.convert_to_numpy(loss)
 
@@ -116,6 +118,11 @@ class SigmoidContrastiveLossTest(TestCase):
         with self.assertRaisesRegex(Exception, "logit_scale.*not finite"):
             keras.ops.convert_to_numpy(
                 fn(z, z, np.float32(np.inf), np.float32(0.0)))
+        # The backend's runtime error becomes the one keras_lip type.
+        with self.assertRaisesRegex(NonFiniteError, "logit_scale is not"):
+            with distribution.non_finite_errors():
+                keras.ops.convert_to_numpy(
+                    fn(z, z, np.float32(np.inf), np.float32(0.0)))
 
     def test_bad_arguments(self):
         with self.assertRaisesRegex(ValueError, "negatives='all'"):

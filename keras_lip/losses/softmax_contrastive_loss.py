@@ -3,14 +3,12 @@
 import keras
 
 from keras_lip import distribution
-from keras_lip.losses import blocks
 from keras_lip.losses.contrastive_loss import ContrastiveLoss
 from keras_lip.losses.contrastive_loss import prepare_embeddings
 from keras_lip.losses.contrastive_loss import prepare_scalar
-from keras_lip.losses.contrastive_loss import validate_negatives
-
-SOFTMAX_NEGATIVES = ("auto", "gather", "local")
-
+from keras_lip.ops import SOFTMAX_NEGATIVES
+from keras_lip.ops import blocks
+from keras_lip.ops import validate_negatives
 
 def softmax_contrastive_loss(image_embeddings, text_embeddings, logit_scale,
                              negatives="auto", check_finite=True):
@@ -48,7 +46,7 @@ def softmax_contrastive_loss(image_embeddings, text_embeddings, logit_scale,
     zimg, ztxt = prepare_embeddings(image_embeddings, text_embeddings)
     logit_scale = prepare_scalar(logit_scale, "logit_scale")
     if check_finite:
-        logit_scale, _ = distribution.check_finite(logit_scale, 0.0)
+        logit_scale, _ = distribution.check_finite(logit_scale)
     loss = distribution.softmax_loss(zimg, ztxt, logit_scale, negatives)
     if loss is None:
         loss = blocks.naive_softmax_loss(zimg, ztxt, logit_scale)

@@ -1,9 +1,12 @@
 """Contrastive image-text models and their towers."""
 
 from keras_lip.models.big_vision_params import load_two_tower_params
+from keras_lip.models.clip import CLIP
 from keras_lip.models.siglip import SigLIP
 from keras_lip.models.text_encoder import TextEncoder
+from keras_lip.models.two_tower import INPUTS
 from keras_lip.models.two_tower import TwoTower
 from keras_lip.models.variants import VARIANTS
 from keras_lip.models.variants import decode_variant
+from keras_lip.models.variants import variant_towers
 from keras_lip.models.vit_encoder import ViTEncoder

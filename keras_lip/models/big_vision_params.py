@@ -20,6 +20,8 @@ import re
 
 import numpy as np
 
+from keras_lip import compat
+
 _SCANNED = re.compile(r"^(.*/)encoderblock/(.*)$")
 
 
@@ -84,9 +86,7 @@ def _norm(p, layer, prefix):
 
 
 def _attention(p, layer, prefix):
-    for name, dense in (("query", layer._query_dense), ("key", layer._key_dense),
-                        ("value", layer._value_dense),
-                        ("out", layer._output_dense)):
+    for name, dense in compat.attention_projections(layer).items():
         _dense(p, dense, f"{prefix}{name}/")
 
 
@@ -118,7 +118,7 @@ def _vit(p, vit, prefix):
         p.assign(vit.pos_embedding, prefix + "pos_embedding")
     if vit.pool_type == "tok":
         p.assign(vit.cls, prefix + "cls")
-    _encoder(p, vit.transformer, prefix + "Transformer/")
+    _encoder(p, vit.encoder, prefix + "Transformer/")
     if vit.pool_type == "map":
         _map_head(p, vit.map_head, prefix + "MAPHead_0/")
     if vit.num_classes:

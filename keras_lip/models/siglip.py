@@ -3,11 +3,9 @@
 import keras
 
 from keras_lip.losses import SigmoidContrastiveLoss
-from keras_lip.models.text_encoder import TextEncoder
 from keras_lip.models.two_tower import TwoTower
-from keras_lip.models.variants import decode_variant
-from keras_lip.models.vit_encoder import ViTEncoder
-from keras_lip.training.optimizers import siglip_optimizer
+from keras_lip.models.variants import variant_towers
+from keras_lip.optimizers import siglip_optimizer
 
 
 @keras.saving.register_keras_serializable(package="keras_lip")
@@ -22,7 +20,7 @@ class SigLIP(TwoTower):
 
     `compile()` defaults to SigLIP's recipe: `SigmoidContrastiveLoss()`
     (cross-device negatives chosen automatically) and
-    `keras_lip.training.siglip_optimizer()`: AdamW with lr 1e-3, β2 0.95,
+    `keras_lip.optimizers.siglip_optimizer()`: AdamW with lr 1e-3, β2 0.95,
     gradient clipping at global norm 1, and big_vision's weight decay 1e-4
     on kernels only (not on t, b, norms, biases or embeddings). Pass your
     own `optimizer=` (e.g. `siglip_optimizer(weight_decay_pattern=".*")`
@@ -42,7 +40,8 @@ class SigLIP(TwoTower):
     Example:
 
     >>> import numpy as np
-    >>> model = SigLIP.from_variant("mu/8", text_variant="mu", vocab_size=50)
+    >>> model = SigLIP.from_variant("mu/8", text_variant="mu", vocab_size=50,
+    ...                             image_size=32, max_sequence_length=8)
     >>> model.compile()
     >>> batch = {"images": np.zeros((4, 32, 32, 3), "float32"),
     ...          "token_ids": np.ones((4, 8), "int32")}
@@ -53,7 +52,8 @@ class SigLIP(TwoTower):
 
     @classmethod
     def from_variant(cls, image_variant="B/16", text_variant=None,
-                     vocab_size=32_000, embed_dim=None, image_pool="map",
+                     vocab_size=32_000, embed_dim=None, image_size=None,
+                     max_sequence_length=None, image_pool="map",
                      text_pool="last", temperature_init=10.0, bias_init=-10.0,
                      image_kwargs=None, text_kwargs=None, **kwargs):
         """big_vision's SigLIP towers by size name.
@@ -71,6 +71,10 @@ class SigLIP(TwoTower):
             vocab_size: text vocabulary (SigLIP's English SentencePiece:
                 32000; multilingual: 250000).
             embed_dim: joint embedding width (default: image width).
+            image_size: image side (SigLIP: 224, 256, 384, 512), or None
+                to take it from the first batch.
+            max_sequence_length: text length (SigLIP: 64), or None to take
+                it from the first batch.
             image_pool: ViT pooling ("map" for SigLIP).
             text_pool: text pooling ("last" for SigLIP).
             temperature_init, bias_init: see the class.
@@ -78,20 +82,12 @@ class SigLIP(TwoTower):
                 variant's (e.g. `{"width": 64, "num_heads": 4}`).
             **kwargs: passed to `keras.Model`.
         """
-        image = decode_variant(image_variant)
-        if "patch_size" not in image:
-            raise ValueError(f"image_variant {image_variant!r} needs a patch "
-                             "size, e.g. 'B/16'.")
-        text_variant = text_variant or image_variant.split("/")[0]
-        image_kwargs = {**image, "pool_type": image_pool,
-                        "num_classes": embed_dim, "head_zeroinit": False,
-                        "name": "image_encoder", **(image_kwargs or {})}
-        width = embed_dim or image_kwargs["width"]
-        text_kwargs = {**decode_variant(text_variant), "pool_type": text_pool,
-                       "num_classes": width, "name": "text_encoder",
-                       **(text_kwargs or {})}
-        image_encoder = ViTEncoder(**image_kwargs)
-        text_encoder = TextEncoder(vocab_size, **text_kwargs)
+        image_encoder, text_encoder = variant_towers(
+            image_variant, text_variant, vocab_size=vocab_size,
+            image_size=image_size, max_sequence_length=max_sequence_length,
+            embed_dim=embed_dim, image_head=False, image_pool=image_pool,
+            text_pool=text_pool, image_kwargs=image_kwargs,
+            text_kwargs=text_kwargs)
         return cls(image_encoder, text_encoder,
                    temperature_init=temperature_init, bias_init=bias_init,
                    **kwargs)
@@ -103,11 +99,3 @@ class SigLIP(TwoTower):
             optimizer=siglip_optimizer() if optimizer is None else optimizer,
             loss=SigmoidContrastiveLoss() if loss is None else loss,
             **kwargs)
-
-    def compile_from_config(self, config):
-        # Keras skips models with a custom `compile`; ours only fills in
-        # defaults, so the saved optimizer and loss are restored as saved.
-        config = keras.saving.deserialize_keras_object(config)
-        self.compile(**config)
-        if self.built:
-            self.optimizer.build(self.trainable_variables)

@@ -9,8 +9,8 @@ from keras_lip.models import decode_variant
 from keras_lip.testing import TestCase
 from keras_lip.testing import tiny_batch
 from keras_lip.testing import tiny_siglip
-from keras_lip.training import MaskedAdamW
-from keras_lip.training import siglip_optimizer
+from keras_lip.optimizers import MaskedAdamW
+from keras_lip.optimizers import siglip_optimizer
 
 # The table: width / depth / mlp / heads.
 SIZES = {"Ti": (192, 12, 768, 3), "S": (384, 12, 1536, 6),

@@ -11,12 +11,16 @@ from keras_lip.models.tower import TransformerTower
 class TextEncoder(TransformerTower):
     """Token embedding + learned position embedding of fixed length, the ViT
     encoder blocks with NO causal and NO padding mask, pooling, head Dense.
-    The text length is fixed by the first input the layer is built on.
-    Named sizes: `TextEncoder.from_variant("B", vocab_size=32000)`.
+    Named sizes: `SigLIP.from_variant(..., text_variant="B")`.
+
+    The input geometry is configuration: with `max_sequence_length` the
+    tower is built in the constructor; without, the first input fixes it.
 
     Args:
         vocab_size: embedding rows.
         width, depth, mlp_dim, num_heads: transformer shape.
+        max_sequence_length: the text length L (big_vision: 64), or None
+            to take it from the first input.
         pool_type: "last" (default), "first", "mean", "max" or "map".
         num_classes: width of the head Dense, or None for no head.
         dropout: dropout rate in the blocks.
@@ -25,7 +29,8 @@ class TextEncoder(TransformerTower):
     Example:
 
     >>> import numpy as np
-    >>> text = TextEncoder(101, 64, 2, 128, 4, num_classes=32)
+    >>> text = TextEncoder(101, 64, 2, 128, 4, max_sequence_length=16,
+    ...                    num_classes=32)
     >>> tuple(text(np.ones((2, 16), "int32")).shape)
     (2, 32)
     """
@@ -33,27 +38,37 @@ class TextEncoder(TransformerTower):
     POOL_TYPES = ("last", "first", "mean", "max", "map")
 
     def __init__(self, vocab_size, width, depth, mlp_dim, num_heads,
-                 pool_type="last", num_classes=None, dropout=0.0, **kwargs):
+                 max_sequence_length=None, pool_type="last", num_classes=None,
+                 dropout=0.0, **kwargs):
         super().__init__(width, depth, mlp_dim, num_heads, pool_type,
-                         num_classes, dropout, **kwargs)
+                         num_classes, dropout, encoder_name="Encoder_0",
+                         **kwargs)
+        # === Config ===
         self.vocab_size = vocab_size
+        self.max_sequence_length = max_sequence_length
+        # === Layers ===
+        self.embed = keras.layers.Embedding(
+            vocab_size, width, dtype=self.dtype_policy,
+            embeddings_initializer=keras.initializers.RandomNormal(stddev=1.0),
+            name="Embed_0")
+        if max_sequence_length is not None:
+            self.build((None, max_sequence_length))
 
     def build(self, input_shape):
         length = input_shape[-1]
-        if length is None:
-            raise ValueError("TextEncoder needs a fixed text length; got "
-                             f"input shape {input_shape}.")
-        self.embed = keras.layers.Embedding(
-            self.vocab_size, self.width, dtype=self.dtype_policy,
-            embeddings_initializer=keras.initializers.RandomNormal(stddev=1.0),
-            name="Embed_0")
-        self.embed.build(input_shape)
+        if self.max_sequence_length is None:
+            if length is None:
+                raise ValueError("TextEncoder needs a fixed text length; got "
+                                 f"input shape {input_shape}.")
+            self.max_sequence_length = int(length)
+        length = self.max_sequence_length
+        self.embed.build((None, length))
         self.pos_embedding = self.add_weight(
             shape=(1, length, self.width), name="pos_embedding",
             initializer=keras.initializers.RandomNormal(
                 stddev=1 / np.sqrt(self.width)))
-        self.encoder = self._build_encoder("Encoder_0", length)
-        self._build_head("lecun_normal")  # Flax's Dense default.
+        self._build_encoder(length)
+        self.built = True
 
     def call(self, token_ids, training=None):
         x = self.embed(token_ids)
@@ -73,5 +88,6 @@ class TextEncoder(TransformerTower):
 
     def get_config(self):
         config = super().get_config()
-        config["vocab_size"] = self.vocab_size
+        config.update({"vocab_size": self.vocab_size,
+                       "max_sequence_length": self.max_sequence_length})
         return config

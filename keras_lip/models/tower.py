@@ -1,23 +1,24 @@
-"""What the ViT and text towers share: shape, pooling head and config."""
+"""What the ViT and text towers share: shape, sub-layers and config."""
 
 import keras
 
 from keras_lip.layers.map_head import MAPHead
 from keras_lip.layers.transformer_encoder import TransformerEncoder
-from keras_lip.models.variants import decode_variant
 
 
 class TransformerTower(keras.layers.Layer):
     """Base of `ViTEncoder` and `TextEncoder` (not used on its own).
 
-    Holds the transformer shape, builds the encoder, the optional "map"
-    pooling head and the optional output `head` Dense, and serialises them.
+    Holds the transformer shape and creates, in `__init__`, the encoder,
+    the optional "map" pooling head and the optional output `head` Dense;
+    subclasses add their embeddings and declare their input geometry.
     """
 
     POOL_TYPES = ()
 
     def __init__(self, width, depth, mlp_dim, num_heads, pool_type,
-                 num_classes=None, dropout=0.0, **kwargs):
+                 num_classes=None, dropout=0.0, encoder_name="Transformer",
+                 head_initializer="lecun_normal", **kwargs):
         super().__init__(**kwargs)
         if pool_type not in self.POOL_TYPES:
             raise ValueError(f"pool_type={pool_type!r}; expected one of "
@@ -25,6 +26,7 @@ class TransformerTower(keras.layers.Layer):
         if width % num_heads:
             raise ValueError(f"width {width} is not divisible by num_heads "
                              f"{num_heads}.")
+        # === Config ===
         self.width = width
         self.depth = depth
         self.mlp_dim = mlp_dim
@@ -32,36 +34,29 @@ class TransformerTower(keras.layers.Layer):
         self.pool_type = pool_type
         self.num_classes = num_classes
         self.dropout = dropout
-
-    @classmethod
-    def from_variant(cls, variant, **kwargs):
-        """Builds the tower from a big_vision size name ("B", "So400m/14").
-
-        `kwargs` (e.g. `pool_type`, `num_classes`, `vocab_size`) are passed
-        to the constructor and may override the variant's values.
-        """
-        return cls(**{**decode_variant(variant), **kwargs})
-
-    def _build_encoder(self, name, tokens):
-        encoder = TransformerEncoder(
-            self.depth, self.num_heads, self.mlp_dim, self.dropout,
-            dtype=self.dtype_policy, name=name)
-        encoder.build((None, tokens, self.width))
-        if self.pool_type == "map":
-            self.map_head = MAPHead(self.num_heads, self.mlp_dim,
+        # === Layers ===
+        self.encoder = TransformerEncoder(
+            depth, num_heads, mlp_dim, dropout, dtype=self.dtype_policy,
+            name=encoder_name)
+        self.map_head = None
+        if pool_type == "map":
+            self.map_head = MAPHead(num_heads, mlp_dim,
                                     dtype=self.dtype_policy, name="MAPHead_0")
-            self.map_head.build((None, tokens, self.width))
-        return encoder
-
-    def _build_head(self, kernel_initializer):
-        if self.num_classes:
+        self.head = None
+        if num_classes:
             self.head = keras.layers.Dense(
-                self.num_classes, kernel_initializer=kernel_initializer,
+                num_classes, kernel_initializer=head_initializer,
                 dtype=self.dtype_policy, name="head")
+
+    def _build_encoder(self, tokens):
+        self.encoder.build((None, tokens, self.width))
+        if self.map_head is not None:
+            self.map_head.build((None, tokens, self.width))
+        if self.head is not None:
             self.head.build((None, self.width))
 
     def _apply_head(self, x):
-        return self.head(x) if self.num_classes else x
+        return x if self.head is None else self.head(x)
 
     def get_config(self):
         config = super().get_config()

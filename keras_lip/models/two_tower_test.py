@@ -4,6 +4,7 @@ import tensorflow as tf
 
 from keras_lip import losses
 from keras_lip import models
+from keras_lip.ops import NonFiniteError
 from keras_lip.testing import TestCase
 from keras_lip.testing import toy_two_tower
 
@@ -55,9 +56,50 @@ class TwoTowerTest(TestCase):
 
     def test_rejects_non_contrastive_loss(self):
         model = toy_two_tower()
-        model.compile(optimizer="sgd", loss="mse")
         with self.assertRaisesRegex(ValueError, "keras_lip contrastive loss"):
+            model.compile(optimizer="sgd", loss="mse")
+        # No loss at all (it used to train silently at loss 0 on JAX).
+        with self.assertRaisesRegex(ValueError, "keras_lip contrastive loss"):
+            model.compile(optimizer="sgd")
+
+    def test_common_input_mistakes_are_named(self):
+        model = models.SigLIP.from_variant(
+            "mu/8", text_variant="mu", vocab_size=32, image_size=16,
+            max_sequence_length=6)
+        batch = {"images": np.zeros((2, 16, 16, 3), "float32"),
+                 "token_ids": np.ones((2, 6), "int32")}
+        with self.assertRaisesRegex(
+                ValueError, r"expected \[B, 16, 16, 3\], got \[B, 32, 32, 3\]"):
+            model(dict(batch, images=np.zeros((2, 32, 32, 3), "float32")))
+        with self.assertRaisesRegex(ValueError,
+                                    r"expected \[B, 6\], got \[B, 9\]"):
+            model(dict(batch, token_ids=np.ones((2, 9), "int32")))
+        with self.assertRaisesRegex(ValueError, "dtype uint8.*127.5"):
+            model(dict(batch, images=np.zeros((2, 16, 16, 3), "uint8")))
+        model.compile()
+        with self.assertRaisesRegex(ValueError, r"read by Keras|as `\(x, y\)`"):
+            model.fit((batch["images"], batch["token_ids"]), epochs=1,
+                      verbose=0)
+
+    def test_non_finite_t_is_one_error_type_from_fit(self):
+        model = toy_two_tower()
+        model.compile(optimizer="sgd", loss=losses.SigmoidContrastiveLoss())
+        model(_batch())
+        model.logit_scale.assign(float("nan"))
+        with self.assertRaisesRegex(NonFiniteError, "logit_scale is not"):
             model.fit(_batch(), epochs=1, verbose=0)
+
+    def test_no_bias(self):
+        model = toy_two_tower(bias_init=None)
+        self.assertIsNone(model.logit_bias)
+        model.compile(optimizer="sgd", loss=losses.SoftmaxContrastiveLoss())
+        model.fit(_batch(), epochs=1, verbose=0)
+        with_bias = toy_two_tower()
+        with_bias(_batch())
+        self.assertEqual(len(model.trainable_weights),
+                         len(with_bias.trainable_weights) - 1)
+        restored = self.run_model_saving_test(model, _batch())
+        self.assertIsNone(restored.logit_bias)
 
     def test_bad_arguments_and_inputs(self):
         with self.assertRaisesRegex(ValueError, "temperature_init"):

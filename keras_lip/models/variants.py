@@ -45,3 +45,49 @@ def decode_variant(variant):
             raise ValueError(f"Bad patch size in variant {variant!r}.")
         out["patch_size"] = (int(patch), int(patch))
     return out
+
+
+def variant_towers(image_variant, text_variant=None, *, vocab_size,
+                   image_size=None, max_sequence_length=None, embed_dim=None,
+                   image_head=False, image_pool="map", text_pool="last",
+                   image_kwargs=None, text_kwargs=None):
+    """big_vision's ViT and text transformer towers by size name.
+
+    The text tower always ends in a head Dense to the joint width
+    (`embed_dim`, default the image width); the image tower gets one when
+    `image_head` or `embed_dim` is set (SigLIP has none, CLIP has both).
+
+    Args:
+        image_variant: ViT size and patch, e.g. "B/16", "So400m/14".
+        text_variant: text size, default the image size ("B").
+        vocab_size: text vocabulary.
+        image_size: image side (or (h, w)); None: set by the first batch.
+        max_sequence_length: text length; None: set by the first batch.
+        embed_dim: joint embedding width (default: the image width).
+        image_head: give the image tower a head even without `embed_dim`.
+        image_pool, text_pool: pooling of each tower.
+        image_kwargs, text_kwargs: tower arguments overriding the
+            variant's (e.g. `{"width": 64, "num_heads": 4}`).
+
+    Returns:
+        `(ViTEncoder, TextEncoder)`, named "image_encoder"/"text_encoder".
+    """
+    from keras_lip.models.text_encoder import TextEncoder
+    from keras_lip.models.vit_encoder import ViTEncoder
+
+    image = decode_variant(image_variant)
+    if "patch_size" not in image:
+        raise ValueError(f"image_variant {image_variant!r} needs a patch "
+                         "size, e.g. 'B/16'.")
+    text_variant = text_variant or str(image_variant).split("/")[0]
+    width = embed_dim or (image_kwargs or {}).get("width", image["width"])
+    image_kwargs = {**image, "pool_type": image_pool,
+                    "num_classes": width if image_head or embed_dim else None,
+                    "head_zeroinit": False,
+                    "image_size": image_size, "name": "image_encoder",
+                    **(image_kwargs or {})}
+    text_kwargs = {**decode_variant(text_variant), "pool_type": text_pool,
+                   "num_classes": width,
+                   "max_sequence_length": max_sequence_length,
+                   "name": "text_encoder", **(text_kwargs or {})}
+    return ViTEncoder(**image_kwargs), TextEncoder(vocab_size, **text_kwargs)

@@ -1,13 +1,13 @@
 """Test helpers: `TestCase`, virtual devices, toy models.
 
-Loaded lazily so that `keras_lip.testing.devices` can run before any
+Loaded lazily so that `keras_lip.distribution.devices` can run before any
 framework is imported.
 """
 
 import importlib
 
 _EXPORTS = {
-    "configure_cpu_devices": "keras_lip.testing.devices",
+    "configure_cpu_devices": "keras_lip.distribution.devices",
     "TestCase": "keras_lip.testing.test_case",
     "golden_dir": "keras_lip.testing.test_case",
     "to_numpy": "keras_lip.testing.test_case",

@@ -5,7 +5,7 @@ import os
 
 import h5py
 
-from keras_lip.training import checkpoint
+from keras_lip.trainer import checkpoint
 
 
 def checkpoint_arrays(workdir):

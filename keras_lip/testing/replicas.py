@@ -26,7 +26,9 @@ def mirrored_strategy(n):
     """
     import tensorflow as tf
 
-    tf.distribute.MirroredStrategy._collective_key_base = 1000 * n
+    from keras_lip import compat
+
+    compat.set_collective_key_base(1000 * n)
     return tf.distribute.MirroredStrategy([f"/cpu:{i}" for i in range(n)])
 
 

@@ -11,7 +11,7 @@ import sys
 import textwrap
 
 PRELUDE = (
-    "from keras_lip.testing.devices import configure_cpu_devices\n"
+    "from keras_lip.distribution.devices import configure_cpu_devices\n"
     "configure_cpu_devices({devices})\n"
 )
 

@@ -1,0 +1,141 @@
+"""Every private Keras / TensorFlow API keras_lip relies on, in one place.
+
+Each entry works around a missing public API or a bug, named where it is
+used. They were checked against the versions in `CHECKED_AGAINST` (the
+pins of requirements.txt); `missing()` lists any that a newer release
+removed, and `tests/compat_test.py` fails naming them. Frameworks are
+imported inside the functions, so importing this module starts nothing.
+"""
+
+CHECKED_AGAINST = {"keras": "3.15.1", "tensorflow": "2.21.0"}
+
+
+def _tf_record():
+    from tensorflow.python.eager import record
+
+    return record
+
+
+def _collective_extended():
+    from tensorflow.python.distribute import collective_all_reduce_strategy
+
+    return collective_all_reduce_strategy.CollectiveAllReduceExtended
+
+
+def _apis():
+    """`{name: (owner, attribute)}` of every private API used here."""
+    import keras
+    import tensorflow as tf
+
+    attention = keras.layers.MultiHeadAttention(2, 2)
+    attention.build((None, 1, 4), (None, 1, 4))
+    optimizer = keras.optimizers.AdamW()
+    return {
+        # TwoTower overrides it: Keras' TF trainer reduces a whole input
+        # dict across workers to learn shapes (fails under MWMS).
+        "keras.Model._maybe_symbolic_build": (keras.Model,
+                                              "_maybe_symbolic_build"),
+        "keras.Model._aggregate_additional_loss": (
+            keras.Model, "_aggregate_additional_loss"),
+        "keras.optimizers.Optimizer._clip_gradients": (optimizer,
+                                                       "_clip_gradients"),
+        "keras.optimizers.Optimizer._var_key": (optimizer, "_var_key"),
+        "keras.optimizers.Optimizer._use_weight_decay": (
+            optimizer, "_use_weight_decay"),
+        "keras.layers.MultiHeadAttention._query_dense": (attention,
+                                                         "_query_dense"),
+        "keras.layers.MultiHeadAttention._key_dense": (attention,
+                                                       "_key_dense"),
+        "keras.layers.MultiHeadAttention._value_dense": (attention,
+                                                         "_value_dense"),
+        "keras.layers.MultiHeadAttention._output_dense": (attention,
+                                                          "_output_dense"),
+        "tensorflow.python.eager.record.could_possibly_record": (
+            _tf_record(), "could_possibly_record"),
+        "tf.distribute.MultiWorkerMirroredStrategy.extended."
+        "_in_multi_worker_mode": (_collective_extended(),
+                                  "_in_multi_worker_mode"),
+        "tf.distribute.MirroredStrategy._collective_key_base": (
+            tf.distribute.MirroredStrategy, "_collective_key_base"),
+    }
+
+
+def _exclusion_works():
+    import keras
+
+    optimizer = keras.optimizers.AdamW(weight_decay=0.1)
+    variable = keras.Variable(1.0)
+    optimizer.build([variable])
+    exclude_from_weight_decay(optimizer, [var_key(optimizer, variable)])
+    return not uses_weight_decay(optimizer, variable)
+
+
+def missing():
+    """Names of the private APIs that the installed versions lack."""
+    gone = [name for name, (owner, attr) in _apis().items()
+            if not hasattr(owner, attr)]
+    if not gone and not _exclusion_works():
+        gone.append("keras.optimizers.Optimizer._exclude_from_weight_decay")
+    return sorted(gone)
+
+
+def aggregate_additional_loss(model, loss):
+    """`model._aggregate_additional_loss`: how Keras scales `add_loss`
+    terms (per-replica under tf.distribute) inside `compute_loss`."""
+    return model._aggregate_additional_loss(loss)
+
+
+def clip_gradients(optimizer):
+    """The optimizer's own (bound) gradient-clipping method."""
+    return optimizer._clip_gradients
+
+
+def replace_clip_gradients(optimizer, clip_fn):
+    """Makes `optimizer` clip with `clip_fn(grads)` (instance only)."""
+    optimizer._clip_gradients = clip_fn
+
+
+def var_key(optimizer, variable):
+    """The key Keras' optimizers use to identify `variable`."""
+    return optimizer._var_key(variable)
+
+
+def exclude_from_weight_decay(optimizer, keys):
+    """Adds variable keys (see `var_key`) to the optimizer's decay
+    exclusions. Keras only offers names/variables before `build`, and TF
+    hands the decay step raw tf.Variables without paths."""
+    excluded = set(getattr(optimizer, "_exclude_from_weight_decay", ()))
+    excluded.update(keys)
+    optimizer._exclude_from_weight_decay = excluded
+    optimizer._exclude_from_weight_decay_cache = {}
+
+
+def uses_weight_decay(optimizer, variable):
+    """Whether `optimizer` decays `variable`."""
+    return optimizer._use_weight_decay(variable)
+
+
+def attention_projections(layer):
+    """`{"query", "key", "value", "out"}` Dense layers of a
+    `keras.layers.MultiHeadAttention` (no public accessor)."""
+    return {"query": layer._query_dense, "key": layer._key_dense,
+            "value": layer._value_dense, "out": layer._output_dense}
+
+
+def gradient_tape_could_record():
+    """False when no TF gradient tape can record (Keras' `test_step`), so
+    the distributed losses skip computing gradients."""
+    return _tf_record().could_possibly_record()
+
+
+def in_multi_worker_mode(strategy):
+    """Whether a TF strategy spans several workers."""
+    return strategy.extended._in_multi_worker_mode()
+
+
+def set_collective_key_base(base):
+    """Several MirroredStrategies in one process reuse collective keys and
+    abort each other's collectives; TF's own tests move the base too."""
+    import tensorflow as tf
+
+    tf.distribute.MirroredStrategy._collective_key_base = base
