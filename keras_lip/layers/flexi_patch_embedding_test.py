@@ -1,0 +1,82 @@
+"""FlexiPatchEmbedding: per-call patch size over one stored kernel."""
+
+import numpy as np
+from keras import ops
+
+from keras_lip import layers
+from keras_lip.testing import TestCase
+
+
+def _images(size=24, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(-1, 1, size=(2, size, size, 3)).astype("float32")
+
+
+class FlexiPatchEmbeddingTest(TestCase):
+    def setUp(self):
+        self.embed = layers.FlexiPatchEmbedding(8, patch_size=6, posemb_size=4)
+        self.embed.build((None, None, None, 3))
+        rng = np.random.default_rng(1)
+        for variable in self.embed.weights:
+            variable.assign(rng.normal(size=variable.shape))
+
+    def test_stored_size_is_a_plain_vit_embedding(self):
+        images = _images()
+        kernel = np.asarray(self.embed.kernel)
+        patches = images.reshape(2, 4, 6, 4, 6, 3).transpose(0, 1, 3, 2, 4, 5)
+        expected = np.einsum("bhwyxc,yxco->bhwo", patches, kernel)
+        expected = expected.reshape(2, 16, 8) + np.asarray(self.embed.bias)
+        expected += np.asarray(self.embed.pos_embedding)
+        self.assertAllClose(self.embed(images), expected, atol=1e-4)
+        self.assertAllClose(self.embed(images, seqhw=4), expected, atol=1e-4)
+
+    def test_per_call_patch_sizes(self):
+        images = _images()
+        self.assertEqual(tuple(self.embed(images, seqhw=8).shape), (2, 64, 8))
+        self.assertEqual(tuple(self.embed(images, patch_size=(12, 8)).shape),
+                         (2, 6, 8))
+        self.assertEqual(self.embed.resolve_patch_size((64, 64), 7), (9, 9))
+        self.assertEqual(self.embed.resolve_patch_size((64, 48), (4, 2)),
+                         (16, 24))
+
+    def test_pixels_beyond_the_grid_are_dropped(self):
+        # 27 px with seqhw=4 -> patch 6, 24 px used (as big_vision).
+        images = _images(27)
+        changed = images.copy()
+        changed[:, 24:] = 5.0
+        changed[:, :, 24:] = -5.0
+        self.assertAllClose(self.embed(images, seqhw=4),
+                            self.embed(changed, seqhw=4), atol=0, rtol=0)
+        # The grid is H // patch, which may exceed seqhw (also as there):
+        # 24 px with seqhw=5 -> patch 4 -> 6x6 tokens.
+        self.assertEqual(tuple(self.embed(_images(), seqhw=5).shape),
+                         (2, 36, 8))
+
+    def test_upsampled_patches_give_the_same_tokens(self):
+        # The PI property end to end: every 6x6 patch upsampled to 12x12
+        # (bilinear, like the preprocessing) and embedded at patch 12 gives
+        # the tokens of the original at patch 6 (same grid, same posemb).
+        import tensorflow as tf
+
+        patches = _images().reshape(2, 4, 6, 4, 6, 3).transpose(0, 1, 3, 2, 4, 5)
+        big = tf.image.resize(patches.reshape(-1, 6, 6, 3), (12, 12),
+                              "bilinear").numpy()
+        big = big.reshape(2, 4, 4, 12, 12, 3).transpose(0, 1, 3, 2, 4, 5)
+        self.assertAllClose(self.embed(big.reshape(2, 48, 48, 3),
+                                       patch_size=12),
+                            self.embed(_images()), atol=1e-4)
+
+    def test_bad_calls(self):
+        with self.assertRaisesRegex(ValueError, "not both"):
+            self.embed(_images(), seqhw=4, patch_size=6)
+        with self.assertRaisesRegex(ValueError, "is empty"):
+            self.embed(_images(), seqhw=30)
+        with self.assertRaisesRegex(ValueError, "static image size"):
+            self.embed.resolve_patch_size((None, 24), 4)
+
+    def test_serialization(self):
+        revived = self.run_serialization_test(self.embed)
+        self.assertEqual(revived.patch_size, (6, 6))
+        self.assertEqual(revived.posemb_size, (4, 4))
+        out = ops.convert_to_numpy(self.embed(_images(), seqhw=3))
+        self.assertTrue(np.all(np.isfinite(out)))
