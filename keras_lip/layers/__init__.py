@@ -4,7 +4,14 @@ from keras_lip.layers.encoder_block import EncoderBlock
 from keras_lip.layers.flexi_patch_embedding import FlexiPatchEmbedding
 from keras_lip.layers.l2_normalize import l2_normalize
 from keras_lip.layers.map_head import MAPHead
+from keras_lip.layers.masked_map_head import MaskedMAPHead
+from keras_lip.layers.masked_transformer_encoder import MaskedTransformerEncoder
+from keras_lip.layers.masking import masked_max
+from keras_lip.layers.masking import masked_mean
+from keras_lip.layers.masking import pairwise_attention_mask
 from keras_lip.layers.mlp_block import MlpBlock
+from keras_lip.layers.naflex_patch_embedding import NaFlexPatchEmbedding
+from keras_lip.layers.naflex_posemb import naflex_position_embedding
 from keras_lip.layers.patch_resample import resample_patch_embedding
 from keras_lip.layers.posemb_resample import resample_posemb
 from keras_lip.layers.posemb_resample import resize_posemb
