@@ -1,5 +1,6 @@
 """FlexiPatchEmbedding: per-call patch size over one stored kernel."""
 
+import keras
 import numpy as np
 from keras import ops
 
@@ -10,6 +11,20 @@ from keras_lip.testing import TestCase
 def _images(size=24, seed=0):
     rng = np.random.default_rng(seed)
     return rng.uniform(-1, 1, size=(2, size, size, 3)).astype("float32")
+
+
+class _Probe(keras.Model):
+    """FlexiPatchEmbedding at a fixed per-model patch size + a linear read."""
+
+    def __init__(self, seqhw):
+        super().__init__(name="probe")
+        self.seqhw = seqhw
+        self.embed = layers.FlexiPatchEmbedding(8, patch_size=6, posemb_size=4)
+        self.readout = keras.layers.Dense(1)
+
+    def call(self, images):
+        tokens = self.embed(images, seqhw=self.seqhw)
+        return self.readout(ops.mean(tokens, axis=1))
 
 
 class FlexiPatchEmbeddingTest(TestCase):
@@ -80,3 +95,20 @@ class FlexiPatchEmbeddingTest(TestCase):
         self.assertEqual(revived.posemb_size, (4, 4))
         out = ops.convert_to_numpy(self.embed(_images(), seqhw=3))
         self.assertTrue(np.all(np.isfinite(out)))
+
+    def test_trains_in_a_jitted_step_at_a_resampled_size(self):
+        # seqhw 6 on 24 px: patch 4 (kernel PI-resized from 6) and a 6x6
+        # posemb grid (resized from 4): gradients reach both stored weights.
+        keras.utils.set_random_seed(0)
+        model = _Probe(seqhw=6)
+        images = _images()
+        model(images)
+        before = [np.asarray(v) for v in (model.embed.kernel,
+                                          model.embed.pos_embedding)]
+        model.compile(keras.optimizers.SGD(0.01), "mse", jit_compile=True)
+        history = model.fit(images, np.array([[1.0], [-1.0]]), epochs=5,
+                            verbose=0)
+        self.assertLess(history.history["loss"][-1], history.history["loss"][0])
+        for old, variable in zip(before, (model.embed.kernel,
+                                          model.embed.pos_embedding)):
+            self.assertGreater(np.abs(np.asarray(variable) - old).max(), 0)

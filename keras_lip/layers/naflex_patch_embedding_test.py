@@ -1,7 +1,9 @@
 """NaFlex per-image position embeddings and patch embedding."""
 
+import keras
 import numpy as np
 from absl.testing import parameterized
+from keras import ops
 
 from keras_lip import layers
 from keras_lip.layers.resize_weights import linear_resize_matrix
@@ -23,6 +25,23 @@ def _reference(posemb, h, w):
     m_h = linear_resize_matrix(posemb.shape[0], h, True)
     m_w = linear_resize_matrix(posemb.shape[1], w, True)
     return np.einsum("ah,bw,hwd->abd", m_h, m_w, posemb).reshape(h * w, -1)
+
+
+class _TinyNaFlex(keras.Model):
+    """Patch embedding, masked encoder, masked MAP pooling, a linear read."""
+
+    def __init__(self):
+        super().__init__(name="tiny_naflex")
+        self.embed = layers.NaFlexPatchEmbedding(8, nposemb=4)
+        self.encoder = layers.MaskedTransformerEncoder(1, 2, 16)
+        self.pool = layers.MaskedMAPHead(2, 16)
+        self.readout = keras.layers.Dense(1)
+
+    def call(self, inputs):
+        patches, ptype, yidx, xidx = inputs
+        x = self.encoder(self.embed(patches, yidx, xidx),
+                         padding_mask=ptype == 1)
+        return self.readout(self.pool(x, padding_mask=ptype == 1))
 
 
 class NaFlexPositionEmbeddingTest(TestCase):
@@ -57,3 +76,24 @@ class NaFlexPositionEmbeddingTest(TestCase):
         self.assertEqual(tuple(embed.pos_embedding.shape), (4, 4, 6))
         revived = self.run_serialization_test(embed)
         self.assertEqual(revived.nposemb, (4, 4))
+
+    def test_trains_in_a_jitted_step_with_mixed_grids(self):
+        keras.utils.set_random_seed(0)
+        grids = [(3, 5), (2, 2), (4, 4), (1, 7)]
+        yidx, xidx = _coords(grids, 16)
+        ptype = (np.arange(16)[None] < np.array([h * w for h, w in grids])
+                 [:, None]).astype("int32")
+        patches = np.random.default_rng(2).normal(size=(4, 16, 12))
+        inputs = (patches.astype("float32") * ptype[..., None], ptype, yidx,
+                  xidx)
+        model = _TinyNaFlex()
+        model(inputs)
+        before = np.asarray(model.embed.pos_embedding)
+        model.compile(keras.optimizers.SGD(0.005), "mse", jit_compile=True)
+        history = model.fit(inputs, np.array([[1.0], [-1.0], [0.5], [0.0]]),
+                            batch_size=4, epochs=5, verbose=0)
+        self.assertLess(history.history["loss"][-1], history.history["loss"][0])
+        self.assertGreater(
+            np.abs(np.asarray(model.embed.pos_embedding) - before).max(), 0)
+        self.assertTrue(np.all(np.isfinite(ops.convert_to_numpy(
+            model.predict(inputs, verbose=0)))))
