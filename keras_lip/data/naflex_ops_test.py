@@ -23,7 +23,8 @@ class NaFlexOpsTest(TestCase):
     def test_resized_images_match_big_vision(self):
         for i, raw in enumerate(RAW):
             hw = naflex_ops.sequence_target_size(tf.shape(raw)[:2], 8, 64)
-            self.assertEqual(hw.numpy().tolist(), IO["pp/target_hw"][i].tolist())
+            self.assertEqual(hw.numpy().tolist(),
+                             IO["pp/target_hw"][i].tolist())
             resized = data.resize_to_sequence(image_ops.value_range(raw), 8, 64)
             self.assertAllClose(resized, IO[f"pp/resized/{i}"], atol=1e-5,
                                 rtol=0)

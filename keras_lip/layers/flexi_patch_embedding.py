@@ -86,8 +86,9 @@ class FlexiPatchEmbedding(keras.layers.Layer):
 
     def embed_patches(self, images, patch):
         """The conv stem `[batch, gh, gw, width]` at patch size `patch`."""
-        kernel = resample_patch_embedding(ops.cast(self.kernel, images.dtype),
-                                          patch)
+        # Resample in the variable dtype (float32), then cast.
+        kernel = ops.cast(resample_patch_embedding(self.kernel, patch),
+                          images.dtype)
         x = ops.conv(images, kernel, strides=patch, padding="valid",
                      data_format="channels_last")
         return x + ops.cast(self.bias, x.dtype)
@@ -97,9 +98,8 @@ class FlexiPatchEmbedding(keras.layers.Layer):
         x = self.embed_patches(images, patch)
         grid = tuple(x.shape[1:3])
         x = ops.reshape(x, (-1, grid[0] * grid[1], self.width))
-        posemb = resize_posemb(ops.cast(self.pos_embedding, x.dtype),
-                               self.posemb_size, grid)
-        return x + posemb
+        posemb = resize_posemb(self.pos_embedding, self.posemb_size, grid)
+        return x + ops.cast(posemb, x.dtype)
 
     def get_config(self):
         config = super().get_config()

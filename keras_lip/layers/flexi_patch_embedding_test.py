@@ -73,7 +73,8 @@ class FlexiPatchEmbeddingTest(TestCase):
         # the tokens of the original at patch 6 (same grid, same posemb).
         import tensorflow as tf
 
-        patches = _images().reshape(2, 4, 6, 4, 6, 3).transpose(0, 1, 3, 2, 4, 5)
+        patches = _images().reshape(2, 4, 6, 4, 6, 3)
+        patches = patches.transpose(0, 1, 3, 2, 4, 5)
         big = tf.image.resize(patches.reshape(-1, 6, 6, 3), (12, 12),
                               "bilinear").numpy()
         big = big.reshape(2, 4, 4, 12, 12, 3).transpose(0, 1, 3, 2, 4, 5)

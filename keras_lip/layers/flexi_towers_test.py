@@ -101,7 +101,8 @@ class FlexiViTGoldenTest(_GoldenCase):
                 layers.resample_patch_embedding(self.embed.kernel, patch),
                 io[key + "patch_kernel"], atol=1e-6, rtol=0)
         self.assertGoldenClose(
-            self.embed.embed_patches(ops.convert_to_tensor(io["images"]), patch),
+            self.embed.embed_patches(ops.convert_to_tensor(io["images"]),
+                                     patch),
             io[key + "out/stem"])
         outputs = self._forward(io["images"], seqhw)
         names = ("with_posemb", "encoded", "logits", "logits_2d")
@@ -176,7 +177,8 @@ class NaFlexGoldenTest(_GoldenCase):
     def test_jitted_and_pads_ignored(self):
         patches, ptype, yidx, xidx = self._inputs()
         step = _jit(self._zimg)
-        self.assertGoldenClose(step(patches, ptype, yidx, xidx), self.io["zimg"])
+        self.assertGoldenClose(step(patches, ptype, yidx, xidx),
+                               self.io["zimg"])
         # Pad patches' content must not matter (big_vision checks 0.5).
         noisy = ops.where((ptype == 1)[:, :, None], patches, 0.5)
         self.assertGoldenClose(step(noisy, ptype, yidx, xidx), self.io["zimg"])

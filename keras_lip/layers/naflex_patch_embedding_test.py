@@ -57,8 +57,8 @@ class NaFlexPositionEmbeddingTest(TestCase):
             self.assertAllClose(out[i, :h * w], _reference(posemb, h, w),
                                 atol=1e-5)
             # Pads (coordinates 0, 0) get the first token's embedding.
-            self.assertAllClose(out[i, h * w:],
-                                np.broadcast_to(out[i, 0], out[i, h * w:].shape),
+            pads = out[i, h * w:]
+            self.assertAllClose(pads, np.broadcast_to(out[i, 0], pads.shape),
                                 atol=0, rtol=0)
 
     def test_layer(self):
