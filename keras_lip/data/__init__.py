@@ -10,6 +10,9 @@ procedurally generated demo data (with its `WordTokenizer`).
 
 from keras_lip.data.callbacks import BadInputLogger
 from keras_lip.data.pipeline import ImageTextPipeline, shard_for_process
+from keras_lip.data.naflex_ops import naflex_patches
+from keras_lip.data.naflex_ops import patchify
+from keras_lip.data.naflex_ops import resize_to_sequence
 from keras_lip.data.preprocess import ImagePreprocessing, TextPreprocessing
 from keras_lip.data.sources import (CaptionFileSource, TfdsSource,
                                     TfrecordSource)
