@@ -5,26 +5,7 @@ from absl.testing import parameterized
 from keras_lip.layers import moe_routing
 from keras_lip.testing import TestCase
 from keras_lip.testing import to_numpy
-
-
-def reference_routing(gates, k, capacity, batch_priority):
-    """Greedy top-K routing, one token choice at a time, in plain NumPy."""
-    groups, tokens, experts = gates.shape
-    dispatch = np.zeros((groups, tokens, experts, capacity), "float32")
-    kept = np.zeros((groups, tokens, k), bool)
-    top = np.argsort(-gates, axis=-1, kind="stable")[..., :k]
-    for g in range(groups):
-        order = (np.argsort(-gates[g].max(axis=-1), kind="stable")
-                 if batch_priority else range(tokens))
-        used = np.zeros(experts, int)
-        for choice in range(k):  # All first choices before any second one.
-            for s in order:
-                e = top[g, s, choice]
-                if used[e] < capacity:
-                    dispatch[g, s, e, used[e]] = 1.0
-                    kept[g, s, choice] = True
-                    used[e] += 1
-    return dispatch, top, kept
+from keras_lip.testing.moe_reference import reference_routing
 
 
 def random_gates(groups, tokens, experts, seed, skew=1.5):
