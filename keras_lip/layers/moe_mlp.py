@@ -136,7 +136,8 @@ class MoeMlp(keras.layers.Layer):
         self.router = MoeRouter(num_experts, num_selected_experts,
                                 capacity_factor, batch_priority, noise_std,
                                 seed=seed, name="router")
-        self.dropout_layer = keras.layers.Dropout(dropout)
+        self.dropout_layer = keras.layers.Dropout(dropout,
+                                                  dtype=self.dtype_policy)
         self.tracker = MoeMetrics(self.metric_names, prefix=f"{self.name}/",
                                   name=f"{self.name}_metrics")
 

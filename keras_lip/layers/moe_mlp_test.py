@@ -139,6 +139,23 @@ class MoeMlpTest(TestCase):
         self.assertAllClose(got["tokens_local_entropy_loss"],
                             got["router_entropy"], rtol=1e-6)
 
+    def test_mixed_precision_routes_in_float32(self):
+        x, ids = _inputs()
+        full = MoeMlp(4, mlp_dim=16, capacity_factor=4.0)
+        want = full(x, modality_ids=ids)
+        mixed = MoeMlp(4, mlp_dim=16, capacity_factor=4.0,
+                       dtype="mixed_bfloat16")
+        mixed.build(x.shape)
+        mixed.set_weights(full.get_weights())
+        got = mixed(x, modality_ids=ids)
+        self.assertEqual(keras.backend.standardize_dtype(got.dtype),
+                         "bfloat16")
+        self.assertEqual(mixed.router.compute_dtype, "float32")
+        self.assertEqual(keras.backend.standardize_dtype(
+            mixed.losses[0].dtype), "float32")
+        self.assertAllClose(keras.ops.cast(got, "float32"), want, atol=5e-2,
+                            rtol=5e-2)
+
     def test_weights_are_stacked_on_the_expert_axis(self):
         layer = MoeMlp(5, mlp_dim=16, name="moe")
         layer.build((None, TOKENS, WIDTH))
