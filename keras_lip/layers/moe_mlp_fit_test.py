@@ -45,6 +45,10 @@ def _data(seed=0):
 
 
 class MoeMlpFitTest(TestCase):
+    def setUp(self):
+        super().setUp()
+        keras.utils.set_random_seed(0)  # Same weights whatever ran before.
+
     def test_fit_trains_and_logs_every_entry(self):
         # No noise and no dropout: the first epoch's single step sees the
         # initial weights, so its logs must equal a forward pass now.
@@ -95,6 +99,10 @@ class MoeMlpFitTest(TestCase):
 
 
 class MoeMlpCompiledTest(TestCase):
+    def setUp(self):
+        super().setUp()
+        keras.utils.set_random_seed(0)  # Same weights whatever ran before.
+
     def test_tf_function_with_unknown_batch_matches_eager(self):
         if keras.config.backend() != "tensorflow":
             self.skipTest("tf.function with an unknown batch size is TF's "

@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 
 from keras_lip.layers import MoeRouter
@@ -8,6 +9,7 @@ from keras_lip.testing import to_numpy
 class MoeRouterTest(TestCase):
     def setUp(self):
         super().setUp()
+        keras.utils.set_random_seed(0)
         self.x = np.random.default_rng(0).normal(
             size=(2, 64, 8)).astype("float32")
 
