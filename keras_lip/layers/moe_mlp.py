@@ -41,7 +41,9 @@ class MoeMlp(keras.layers.Layer):
     Auxiliary losses (see `moe_aux_losses`) are added with `add_loss`,
     weighted: V-MoE's importance and load losses over all tokens (load
     only with routing noise, i.e. in training), and LIMoE's local and
-    global entropy losses per modality, given per-token `modality_ids`.
+    global entropy losses per modality, given per-token `modality_ids`;
+    all but the load loss use the noise-free router probabilities, as
+    V-MoE's importance loss does.
     Each loss, unweighted, and routing statistics are recorded per call
     (`latest_metrics()`); for `model.fit` logs, the model's `compute_loss`
     calls `update_metrics()` (the one place both the TF and the JAX trainer
@@ -75,7 +77,7 @@ class MoeMlp(keras.layers.Layer):
         importance_loss_weight, load_loss_weight: V-MoE's weights (its
             paper configs use 0.005 each).
         local_entropy_loss_weight, global_entropy_loss_weight: one float, or
-            one per modality.
+            one per modality (off by default: set LIMoE's from its paper).
         global_entropy_threshold: τ in nats (e.g. log of the least number
             of experts a modality should use), one or one per modality;
             None: no threshold (loss −H(p̃)).
