@@ -10,6 +10,9 @@ from keras_lip.layers.masking import masked_max
 from keras_lip.layers.masking import masked_mean
 from keras_lip.layers.masking import pairwise_attention_mask
 from keras_lip.layers.mlp_block import MlpBlock
+from keras_lip.layers.moe_metrics import MoeMetrics
+from keras_lip.layers.moe_mlp import MoeMlp
+from keras_lip.layers.moe_router import MoeRouter
 from keras_lip.layers.naflex_patch_embedding import NaFlexPatchEmbedding
 from keras_lip.layers.naflex_posemb import naflex_position_embedding
 from keras_lip.layers.patch_resample import resample_patch_embedding
