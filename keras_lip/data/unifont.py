@@ -47,15 +47,16 @@ class UnifontAtlas:
     >>> atlas = UnifontAtlas.load()
     >>> len(atlas), atlas.bitmap(ord("A")).shape
     (69773, (16, 16))
-    >>> print("\\n".join("".join(".#"[b] for b in row)
-    ...                 for row in atlas.bitmap(ord("A"))[5:12, :8]))
-    ...#....
-    ..#.#...
-    ..#.#...
-    .#...#..
-    .#...#..
-    .#####..
-    #.....#.
+    >>> print("\\n".join("".join("-#"[b] for b in row)
+    ...                 for row in atlas.bitmap(ord("A"))[4:12, :8]))
+    ---##---
+    --#--#--
+    --#--#--
+    -#----#-
+    -#----#-
+    -######-
+    -#----#-
+    -#----#-
     """
 
     def __init__(self, codepoints, rows, wide, sources=()):
