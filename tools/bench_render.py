@@ -20,14 +20,18 @@ uint8 `[B, S, S, 3]` batches), two ways, in the same run:
 
 Both make identical images (checked on the first batch before timing).
 Neither resizes (font size 16 is Unifont's own). Passes alternate after
-one warm-up pass each; medians of `--repeats` passes. Also prints the
-allocator setting and the float32 matmul ceiling of this run.
+one warm-up pass each; medians of `--repeats` passes, in captions/s and in
+process CPU time per caption (all threads; less disturbed by other jobs on
+a shared machine). Also prints the allocator setting and the float32
+matmul ceiling of this run.
 """
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
+import time
 
 import numpy as np
 
@@ -104,6 +108,19 @@ def pil_render(caption, font, widths, size, max_chars=768):
     return np.asarray(image.convert("RGB"))
 
 
+def _cpu_timed(run, cpu):
+    """`run`, appending the process CPU time (all threads) per item of
+    each call to `cpu`: a figure other processes on the machine disturb
+    less than captions/s."""
+    def timed():
+        start = time.process_time()
+        count = run()
+        cpu.append((time.process_time() - start) / count)
+        return count
+
+    return timed
+
+
 def _pil_pass(captions, font, widths, args):
     def run():
         count = 0
@@ -174,23 +191,28 @@ def main(argv=None):
                    for i in range(len(first)))
         if not same:
             raise AssertionError("PIL and render_text images differ.")
+        cpu = [[], [], []]
+        runs = [_tf_pass(datasets[0]), _tf_pass(datasets[1]),
+                _pil_pass(captions, font, widths, args)]
         (ours, single, base), rates = _time_passes(
-            [_tf_pass(datasets[0]), _tf_pass(datasets[1]),
-             _pil_pass(captions, font, widths, args)], args.repeats)
+            [_cpu_timed(r, c) for r, c in zip(runs, cpu)], args.repeats)
+    cpu = [statistics.median(c[1:]) * 1e6 for c in cpu]  # not the warm-up
     chars = np.mean([len(c) for c in captions])
     print(f"{args.num_captions} captions ({chars:.0f} characters on "
           f"average), {args.image_size}x{args.image_size}x3 uint8, batch "
           f"{args.batch_size}; PIL and render_text images identical: {same}")
     print(f"TensorFlow {tf.__version__}, intra-op threads "
           f"{tf.config.threading.get_intra_op_parallelism_threads() or 'auto'}")
-    for name, rate, runs in (
-            ("render_text, tf.data (all cores)", ours, rates[0]),
-            ("render_text, tf.data (1 thread) ", single, rates[1]),
-            ("PIL ImageDraw + NumPy (1 thread)", base, rates[2])):
+    for name, rate, runs, used in (
+            ("render_text, tf.data (all cores)", ours, rates[0], cpu[0]),
+            ("render_text, tf.data (1 thread) ", single, rates[1], cpu[1]),
+            ("PIL ImageDraw + NumPy (1 thread)", base, rates[2], cpu[2])):
         spread = ", ".join(f"{r:.0f}" for r in runs)
-        print(f"{name}: {rate:.0f} captions/s (median; passes: {spread})")
+        print(f"{name}: {rate:.0f} captions/s (median; passes: {spread}); "
+              f"CPU {used:.1f} us/caption")
     print(f"ratio: {ours / base:.2f}x (all cores), {single / base:.2f}x "
-          "(1 thread each)")
+          f"(1 thread each); CPU time per caption: {cpu[2] / cpu[0]:.2f}x "
+          "less")
     return 0
 
 

@@ -2,8 +2,11 @@
 
 Pixel-identical to big_vision's `render_unifont` preprocessing op
 (`big_vision/pp/proj/clippo/pp_ops.py`) for the same font, but built for
-batches: a whole batch of strings is laid out with a few gathers over all
-its characters and pixel columns, with no per-character loop.
+batches: a whole batch of strings is laid out and drawn with cumulative
+sums, segment sums and gathers over all its characters at once, with no
+per-character or per-string loop. Map it over batches
+(`dataset.batch(B).map(render_text)`): per-op costs are shared by the
+batch.
 
 The layout, as big_vision's: each character is its 16x16 Unifont bitmap
 (blank if the font has no glyph), resized to `font_size` if that is not 16.
@@ -17,13 +20,15 @@ of the string. Rows below the image are dropped.
 
 import functools
 import logging
+import sys
 
 import numpy as np
 import tensorflow as tf
 
 from keras_lip.data.unifont import HEIGHT, MAX_CODEPOINT, UnifontAtlas
 
-_BITS = 1 << HEIGHT  # One pixel column of a 16-pixel glyph as a bit mask.
+_BITS = 1 << HEIGHT  # One row of a 16-pixel glyph as a bit mask.
+_HIGH = 1 if sys.byteorder == "little" else 0  # An int32's upper uint16.
 
 
 def render_text(text, image_size=224, font_size=16, lower=True,
@@ -85,14 +90,15 @@ def render_text(text, image_size=224, font_size=16, lower=True,
     text = tf.convert_to_tensor(text)
     if text.dtype != tf.string:
         raise TypeError(f"render_text takes strings, got {text.dtype.name}.")
-    atlas = atlas or _default_atlas()
+    atlas = _default_atlas() if atlas is None else atlas
     tables = _tables(atlas, spacing, min_width)
     flat = tf.reshape(text, [-1])
     if lower:
         flat = tf.strings.lower(flat)  # encoding="": ASCII only.
     ids = tf.strings.unicode_decode(flat, "UTF-8")
-    if max_chars:
-        ids = ids[:, :max_chars]
+    if max_chars:  # Slicing costs; most batches have no string to cut.
+        ids = tf.cond(tf.reduce_any(ids.row_lengths() > max_chars),
+                      lambda: ids[:, :max_chars], lambda: ids)
     glyphs = tf.gather(tables["lookup"], ids.flat_values)
     if font_size == HEIGHT:
         images = _render_16(ids, glyphs, tables, image_size, monospace,
@@ -111,24 +117,23 @@ def render_text(text, image_size=224, font_size=16, lower=True,
 
 def _check(image_size, font_size, text_brightness, background_brightness,
            max_chars, spacing, min_width):
-    for name, value in (("font_size", font_size), ("spacing", spacing),
-                        ("min_width", min_width)):
-        if int(value) != value or value < (1 if name == "font_size" else 0):
-            raise ValueError(f"render_text: {name}={value!r} must be a "
-                             f"{'positive' if name == 'font_size' else 'non-negative'} integer.")
-    if int(image_size) != image_size or image_size <= font_size:
-        raise ValueError(f"render_text: image_size={image_size!r} must be an "
-                         f"integer larger than font_size={font_size} (a row "
-                         "must fit its widest character).")
+    def integer(name, value, low, high=None, what="an integer"):
+        if not isinstance(value, (int, np.integer)) or value < low or (
+                high is not None and value > high):
+            raise ValueError(f"render_text: {name}={value!r} must be {what}.")
+
+    integer("font_size", font_size, 1, what="a positive integer")
+    integer("image_size", image_size, font_size + 1, what=(
+        f"an integer larger than font_size={font_size} (a row must fit its "
+        "widest character)"))
+    for name, value in (("spacing", spacing), ("min_width", min_width)):
+        integer(name, value, 0, what="a non-negative integer")
     for name, value in (("text_brightness", text_brightness),
                         ("background_brightness", background_brightness)):
-        if int(value) != value or not 0 <= value <= 255:
-            raise ValueError(f"render_text: {name}={value!r} must be an "
-                             "integer in [0, 255].")
-    if max_chars is not None and (int(max_chars) != max_chars
-                                  or max_chars < 0):
-        raise ValueError(f"render_text: max_chars={max_chars!r} must be a "
-                         "non-negative integer or None.")
+        integer(name, value, 0, 255, what="an integer in [0, 255]")
+    if max_chars is not None:
+        integer("max_chars", max_chars, 0,
+                what="a non-negative integer or None")
 
 
 @functools.lru_cache(maxsize=None)
@@ -151,7 +156,7 @@ def _tables(atlas, spacing, min_width):
     mono = np.concatenate([np.zeros((1, HEIGHT), np.int32),
                            atlas.rows.astype(np.int32)])
     inked = np.bitwise_or.reduce(mono, 1)[:, None] >> np.arange(15, -1, -1)
-    with tf.init_scope():
+    with tf.init_scope(), tf.device("/cpu:0"):
         first, width = (t.numpy() for t in glyph_trim(
             (inked & 1) == 1, spacing, min_width, HEIGHT))
         kept = (0xFFFF << (HEIGHT - width)) & 0xFFFF
@@ -165,7 +170,7 @@ def _bitmaps(atlas):
     """uint8 [G + 1, 16, 16] 0/1 pixels (glyph 0 blank), for resizing."""
     rows = np.concatenate([np.zeros((1, HEIGHT), np.uint16), atlas.rows])
     shifts = np.arange(15, -1, -1, dtype=np.uint16)
-    with tf.init_scope():
+    with tf.init_scope(), tf.device("/cpu:0"):
         return tf.constant(((rows[:, :, None] >> shifts) & 1).astype(np.uint8))
 
 
@@ -206,7 +211,7 @@ def _patterns(text_brightness, background_brightness):
     bits = (np.arange(_BITS)[:, None] >> np.arange(15, -1, -1)) & 1
     values = np.where(bits == 1, text_brightness, background_brightness)
     values = np.repeat(values[..., None], 3, -1).astype(np.uint8)
-    with tf.init_scope():
+    with tf.init_scope(), tf.device("/cpu:0"):
         return tf.constant(values)
 
 
@@ -217,11 +222,12 @@ def _layout(ids, widths, image_size, font_size):
         ids: ragged [N, (n)] codepoints (for the row partition).
         widths: int32 [T] columns of each character (T = all characters).
 
-    Returns a dict of int32 tensors: per character, `string`, `row` (its
-    image row of text) and `start` (its first column in the string's
-    endless line), and `shown` (bool, the row is in the image); per string
-    and image row ([N, R], R = ceil(image_size / font_size)), `row_start`
-    and `row_end` (the row's span in the endless line; 0, 0 if empty).
+    Returns a dict of int32 tensors: per character, `string`, `text_row`
+    (string * R + its row of text, R = ceil(image_size / font_size), the
+    last row for characters below the image), `start` (its first column in
+    the string's endless line) and `shown` (bool: its row is in the
+    image); per string and row ([N, R]), `row_start` and `row_end` (the
+    row's span in the endless line; 0, 0 if empty).
     """
     count = tf.shape(ids.row_splits, tf.int32)[0] - 1
     rows = -(-image_size // font_size)
@@ -230,35 +236,37 @@ def _layout(ids, widths, image_size, font_size):
     before = tf.gather(tf.concat([[0], total], 0),
                        tf.cast(ids.row_splits[:-1], tf.int32))
     ends = total - tf.gather(before, string)
-    widest = tf.math.unsorted_segment_max(widths, string, count)
+    starts = ends - widths
+    widest = tf.math.segment_max(widths, string)  # (strings are sorted)
     # The same float32 arithmetic as big_vision (exact below 2**24 columns).
     room = tf.cast(image_size - tf.gather(widest, string), tf.float32)
     row = tf.cast(tf.floor(tf.cast(ends, tf.float32) / room), tf.int32)
     shown = row < rows
-    segment = tf.where(shown, string * rows + row, count * rows)
-    row_start = tf.math.unsorted_segment_min(ends - widths, segment,
-                                             count * rows + 1)[:-1]
-    row_end = tf.math.unsorted_segment_max(ends, segment,
-                                           count * rows + 1)[:-1]
-    empty = row_end <= 0  # Unused segments hold the dtype's extremes.
-    return {"string": string, "row": row, "start": ends - widths,
+    text_row = string * rows + tf.minimum(row, rows - 1)  # Sorted too.
+    # Each row's span: max end and min start of its shown characters.
+    span = tf.math.segment_max(tf.stack(
+        [tf.where(shown, ends, 0), tf.where(shown, -starts, -ends)], 1),
+        text_row)
+    span = tf.pad(span, [[0, count * rows - tf.shape(span)[0]], [0, 0]])
+    used = span[:, 0] > 0  # Segments without characters hold 0 or lowest.
+    return {"string": string, "text_row": text_row, "start": starts,
             "shown": shown,
-            "row_start": tf.reshape(tf.where(empty, 0, row_start),
+            "row_start": tf.reshape(tf.where(used, -span[:, 1], 0),
                                     [count, rows]),
-            "row_end": tf.reshape(tf.where(empty, 0, row_end),
+            "row_end": tf.reshape(tf.where(used, span[:, 0], 0),
                                   [count, rows])}
 
 
 def _render_16(ids, glyphs, tables, image_size, monospace, text_brightness,
                background_brightness):
-    """Draws Unifont's own 16-pixel glyphs, as bit masks.
+    """Draws Unifont's own 16-pixel glyphs as bit masks.
 
-    Only text rows that hold characters are drawn: each character adds its
-    16 trimmed row masks, shifted to its column, into 32-bit windows of
-    those rows (one scatter-add; characters never overlap, so adding is
-    OR-ing), the windows are folded into 16-pixel words, a gather turns
-    each word into 16 RGB pixels, and a last gather of whole text rows
-    (a blank one for empty rows) makes the image.
+    Only text rows that hold characters are drawn, as blocks 1..K (block 0
+    stays blank, for the empty rows). Each character's 16 trimmed row
+    masks, shifted to its column, are added into 32-bit windows (one
+    segment sum; characters never overlap, so adding is OR-ing), windows
+    are folded into 16-pixel words, one gather turns each word into 16 RGB
+    pixels and a last gather of whole blocks makes the images.
     """
     if monospace:
         widths = tf.fill(tf.shape(glyphs), HEIGHT)
@@ -268,33 +276,34 @@ def _render_16(ids, glyphs, tables, image_size, monospace, text_brightness,
     count = tf.shape(layout["row_start"])[0]
     rows = cols = -(-image_size // HEIGHT)  # Text rows; words per row.
     used = tf.reshape(layout["row_end"] > 0, [-1])
-    drawn = tf.cumsum(tf.cast(used, tf.int32), exclusive=True)
-    blank = tf.reduce_sum(tf.cast(used, tf.int32))  # Drawn row K: empty.
-    text_row = layout["string"] * rows + tf.minimum(layout["row"], rows - 1)
+    block = tf.cumsum(tf.cast(used, tf.int32))  # A used row's block.
+    shown, text_row = layout["shown"], layout["text_row"]
     x = layout["start"] - tf.gather(tf.reshape(layout["row_start"], [-1]),
                                     text_row)
-    masks = tf.gather(tables["mono" if monospace else "prop"], glyphs)
+    # Segments block * cols + word, in the characters' order (so sorted):
+    # a character below the image adds nothing (glyph 0) to the last word
+    # of the last block so far. A blank last segment fixes their number.
+    segment = tf.gather(block, text_row) * cols + tf.where(
+        shown, tf.bitwise.right_shift(x, 4), cols - 1)
+    drawn = tf.reduce_sum(tf.cast(used, tf.int32))
+    segment = tf.concat([segment, [(drawn + 1) * cols - 1]], 0)
+    masks = tf.gather(tables["mono" if monospace else "prop"],
+                      tf.concat([tf.where(shown, glyphs, 0), [0]], 0))
     # Bits 31..16 of a window go to word x // 16, bits 15..0 to the next.
-    shift = HEIGHT - tf.bitwise.bitwise_and(x, HEIGHT - 1)
-    windows = tf.bitwise.left_shift(masks, shift[:, None])
-    # One 16-row slice per character; those below the image go to a spare
-    # row K + 1.
-    segment = tf.where(layout["shown"], tf.gather(drawn, text_row) * cols
-                       + tf.bitwise.right_shift(x, 4), (blank + 1) * cols)
-    windows = tf.math.unsorted_segment_sum(windows, segment,
-                                           (blank + 2) * cols)
-    windows = tf.transpose(tf.reshape(windows, [-1, cols, HEIGHT]), [0, 2, 1])
-    high = tf.bitwise.bitwise_and(tf.bitwise.right_shift(windows, HEIGHT),
-                                  0xFFFF)
-    low = tf.bitwise.bitwise_and(windows, 0xFFFF)
-    words = tf.bitwise.bitwise_or(
-        high, tf.pad(low[:, :, :-1], [[0, 0], [0, 0], [1, 0]]))
+    shift = HEIGHT - tf.bitwise.bitwise_and(tf.concat([x, [0]], 0),
+                                            HEIGHT - 1)
+    windows = tf.math.segment_sum(
+        tf.bitwise.left_shift(masks, shift[:, None]), segment)
+    halves = tf.bitcast(tf.reshape(windows, [-1, cols, HEIGHT]), tf.uint16)
+    words = tf.bitwise.bitwise_or(halves[..., _HIGH], tf.pad(
+        halves[:, :-1, :, 1 - _HIGH], [[0, 0], [1, 0], [0, 0]]))
+    words = tf.cast(tf.transpose(words, [0, 2, 1]), tf.int32)
     pixels = tf.gather(_patterns(text_brightness, background_brightness),
-                       words)                    # [K + 2, 16, W, 16, 3]
+                       words)                    # [K + 1, 16, W, 16, 3]
     pixels = tf.reshape(pixels, [-1, HEIGHT, cols * HEIGHT, 3])
     if cols * HEIGHT != image_size:
         pixels = pixels[:, :, :image_size]
-    image = tf.gather(pixels, tf.where(used, drawn, blank))
+    image = tf.gather(pixels, tf.where(used, block, 0))
     image = tf.reshape(image, [count, rows * HEIGHT, image_size, 3])
     return image[:, :image_size] if rows * HEIGHT != image_size else image
 
