@@ -238,23 +238,25 @@ def _layout(ids, widths, image_size, font_size):
     ends = total - tf.gather(before, string)
     starts = ends - widths
     widest = tf.math.segment_max(widths, string)  # (strings are sorted)
-    # The same float32 arithmetic as big_vision (exact below 2**24 columns).
+    # big_vision's float32 arithmetic, so rows agree even where it rounds.
     room = tf.cast(image_size - tf.gather(widest, string), tf.float32)
     row = tf.cast(tf.floor(tf.cast(ends, tf.float32) / room), tf.int32)
     shown = row < rows
     text_row = string * rows + tf.minimum(row, rows - 1)  # Sorted too.
-    # Each row's span: max end and min start of its shown characters.
-    span = tf.math.segment_max(tf.stack(
-        [tf.where(shown, ends, 0), tf.where(shown, -starts, -ends)], 1),
-        text_row)
-    span = tf.pad(span, [[0, count * rows - tf.shape(span)[0]], [0, 0]])
-    used = span[:, 0] > 0  # Segments without characters hold 0 or lowest.
+    # Each row's span: min start and max end of its shown characters (the
+    # characters below the image, in the last row, count as nothing).
+    row_end = tf.math.segment_max(tf.where(shown, ends, 0), text_row)
+    row_start = tf.math.segment_min(tf.where(shown, starts, ends), text_row)
+    # Sorted segment ops stop at the last character's row: pad to N * R.
+    # A row without shown characters ends at 0 (or the lowest int32).
+    missing = [[0, count * rows - tf.shape(row_end)[0]]]
+    row_end, row_start = tf.pad(row_end, missing), tf.pad(row_start, missing)
+    used = row_end > 0
     return {"string": string, "text_row": text_row, "start": starts,
             "shown": shown,
-            "row_start": tf.reshape(tf.where(used, -span[:, 1], 0),
+            "row_start": tf.reshape(tf.where(used, row_start, 0),
                                     [count, rows]),
-            "row_end": tf.reshape(tf.where(used, span[:, 0], 0),
-                                  [count, rows])}
+            "row_end": tf.reshape(tf.where(used, row_end, 0), [count, rows])}
 
 
 def _render_16(ids, glyphs, tables, image_size, monospace, text_brightness,
