@@ -20,7 +20,28 @@ from keras_lip.data.render import render_text
 
 
 def write_renders(texts, output, scale=1, **render_args):
-    """Renders `texts` and writes PNGs; returns the paths written."""
+    """Renders `texts` with `render_text(**render_args)`, writes PNGs.
+
+    Args:
+        texts: list of strings.
+        output: the PNG path; with several texts, `stem_<i>.png`.
+        scale: integer enlargement of the PNGs (nearest neighbour).
+
+    Returns:
+        The paths written.
+
+    Example:
+
+    >>> import os, tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> paths = write_renders(["a cat", "a dog"], os.path.join(folder, "r.png"),
+    ...                       scale=2, image_size=32)
+    >>> [os.path.basename(p) for p in paths]
+    ['r_0.png', 'r_1.png']
+    >>> tf.io.decode_png(tf.io.read_file(paths[1])).shape
+    TensorShape([64, 64, 3])
+    >>> import shutil; shutil.rmtree(folder)
+    """
     images = render_text(tf.constant(texts), **render_args).numpy()
     if len(texts) == 1:
         paths = [output]
