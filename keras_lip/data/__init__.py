@@ -19,4 +19,5 @@ from keras_lip.data.sources import (CaptionFileSource, TfdsSource,
 from keras_lip.data.stats import REASONS, BadInputCounter
 from keras_lip.data.text_ops import sentencepiece_tokenizer
 from keras_lip.data.shapes import ShapesDataset, ShapesSource
+from keras_lip.data.render import render_text
 from keras_lip.data.word_tokenizer import WordTokenizer
