@@ -16,6 +16,12 @@ def _tf_record():
     return record
 
 
+def _tf_trainer():
+    from keras.src.backend.tensorflow import trainer
+
+    return trainer.TensorFlowTrainer
+
+
 def _collective_extended():
     from tensorflow.python.distribute import collective_all_reduce_strategy
 
@@ -32,9 +38,10 @@ def _apis():
     optimizer = keras.optimizers.AdamW()
     return {
         # TwoTower overrides it: Keras' TF trainer reduces a whole input
-        # dict across workers to learn shapes (fails under MWMS).
-        "keras.Model._maybe_symbolic_build": (keras.Model,
-                                              "_maybe_symbolic_build"),
+        # dict across workers to learn shapes (fails under MWMS). Only the
+        # TF trainer has it; keras.Model is the JAX trainer under JAX.
+        "TensorFlowTrainer._maybe_symbolic_build": (
+            _tf_trainer(), "_maybe_symbolic_build"),
         "keras.Model._aggregate_additional_loss": (
             keras.Model, "_aggregate_additional_loss"),
         "keras.optimizers.Optimizer._clip_gradients": (optimizer,
