@@ -51,7 +51,7 @@ def check_finite(logit_scale, logit_bias=None):
     """Returns `(logit_scale, logit_bias)`; raises `ops.NonFiniteError`
     if either is NaN or infinite, eagerly or (inside a compiled step) at
     run time through the backend's own error, which
-    `non_finite_errors()` turns back into `NonFiniteError`."""
+    `readable_errors()` turns back into `NonFiniteError`."""
     impl = _impl()
     if impl is not None:
         return impl.check_finite(logit_scale, logit_bias)
@@ -66,21 +66,43 @@ def check_finite(logit_scale, logit_bias=None):
 
 
 @contextlib.contextmanager
-def non_finite_errors():
-    """Re-raises a backend runtime error from `check_finite` inside a
-    compiled step (TF `InvalidArgumentError`, JAX `JaxRuntimeError`) as
-    `ops.NonFiniteError`, the one type users catch on both backends."""
+def readable_errors():
+    """Turns backend errors from inside `fit`/`evaluate` into ones that
+    name the problem, the same on both backends:
+
+    * a runtime error from `check_finite` inside a compiled step (TF
+      `InvalidArgumentError`, JAX `JaxRuntimeError`) → `ops.NonFiniteError`;
+    * JAX's `IndivisibleError` when a global batch does not split over
+      the batch axis of the active `keras.distribution` → `ValueError`
+      naming both numbers.
+    """
     try:
         yield
     except finite.NonFiniteError:
         raise
     except Exception as error:  # noqa: BLE001  Re-raised unless ours.
         text = str(error)
-        if finite.MARKER not in text:
-            raise
-        start = text.index(finite.MARKER)
-        line = text[start:].splitlines()[0]
-        raise finite.NonFiniteError(line) from error
+        if finite.MARKER in text:
+            start = text.index(finite.MARKER)
+            line = text[start:].splitlines()[0]
+            raise finite.NonFiniteError(line) from error
+        # jax._src.sharding.IndivisibleError is private: matched by name.
+        if type(error).__name__ == "IndivisibleError":
+            raise ValueError(_indivisible(text)) from error
+        raise
+
+
+def _indivisible(text):
+    import re
+
+    size = re.search(r"dimension size is (\d+)", text)
+    parts = re.search(r"partitioned (\d+) times", text)
+    batch = size.group(1) if size else "?"
+    devices = parts.group(1) if parts else "?"
+    return (f"A global batch of {batch} examples does not split over the "
+            f"{devices} devices of the distribution's batch axis: use a batch "
+            f"size that is a multiple of {devices} (and drop_remainder=True "
+            "so the last batch is full).")
 
 
 def sigmoid_loss(zimg, ztxt, logit_scale, logit_bias, negatives):

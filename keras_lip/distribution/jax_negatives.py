@@ -49,7 +49,7 @@ def _raise_if_not_finite(logit_scale, logit_bias):
 def check_finite(logit_scale, logit_bias=None):
     """Raises `NonFiniteError` when t or b is NaN/inf; inside jit through
     `jax.debug.callback` (JAX wraps it in its runtime error; see
-    `keras_lip.distribution.non_finite_errors`)."""
+    `keras_lip.distribution.readable_errors`)."""
     if any(isinstance(v, jax.core.Tracer) for v in (logit_scale, logit_bias)):
         jax.debug.callback(_raise_if_not_finite, logit_scale, logit_bias)
     else:

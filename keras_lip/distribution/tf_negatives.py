@@ -40,7 +40,7 @@ def replica_context():
 
 def check_finite(logit_scale, logit_bias=None):
     """Raises `NonFiniteError` eagerly; inside a graph, InvalidArgumentError
-    carrying `finite.MARKER` at run time (see `non_finite_errors`)."""
+    carrying `finite.MARKER` at run time (see `readable_errors`)."""
     checked = []
     for name, value in (("logit_scale", logit_scale),
                         ("logit_bias", logit_bias)):

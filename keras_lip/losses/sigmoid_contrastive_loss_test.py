@@ -120,7 +120,7 @@ class SigmoidContrastiveLossTest(TestCase):
                 fn(z, z, np.float32(np.inf), np.float32(0.0)))
         # The backend's runtime error becomes the one keras_lip type.
         with self.assertRaisesRegex(NonFiniteError, "logit_scale is not"):
-            with distribution.non_finite_errors():
+            with distribution.readable_errors():
                 keras.ops.convert_to_numpy(
                     fn(z, z, np.float32(np.inf), np.float32(0.0)))
 

@@ -258,11 +258,11 @@ class TwoTower(keras.Model):
         return total
 
     def fit(self, *args, **kwargs):
-        with distribution.non_finite_errors():
+        with distribution.readable_errors():
             return super().fit(*args, **kwargs)
 
     def evaluate(self, *args, **kwargs):
-        with distribution.non_finite_errors():
+        with distribution.readable_errors():
             return super().evaluate(*args, **kwargs)
 
     def train_step(self, *args, **kwargs):

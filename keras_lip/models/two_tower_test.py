@@ -81,6 +81,18 @@ class TwoTowerTest(TestCase):
             model.fit((batch["images"], batch["token_ids"]), epochs=1,
                       verbose=0)
 
+    def test_indivisible_global_batch_is_named(self):
+        if keras.config.backend() != "jax":
+            self.skipTest("TF checks this in the loss (distributed_loss_test)")
+        with keras.distribution.DataParallel().scope():  # 8 devices.
+            model = toy_two_tower()
+            model.compile(optimizer="sgd",
+                          loss=losses.SigmoidContrastiveLoss())
+            with self.assertRaisesRegex(
+                    ValueError, "global batch of 6 examples does not split "
+                    "over the 8 devices.*multiple of 8"):
+                model.fit(_batch(6), batch_size=6, epochs=1, verbose=0)
+
     def test_non_finite_t_is_one_error_type_from_fit(self):
         model = toy_two_tower()
         model.compile(optimizer="sgd", loss=losses.SigmoidContrastiveLoss())

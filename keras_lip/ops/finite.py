@@ -2,7 +2,7 @@
 
 The check itself runs inside compiled steps (TensorFlow graphs, jitted JAX),
 where each backend raises its own runtime error type; every such error
-carries `MARKER`, and `keras_lip.distribution.non_finite_errors()` turns it
+carries `MARKER`, and `keras_lip.distribution.readable_errors()` turns it
 back into `NonFiniteError` at the `fit`/`evaluate` boundary, so users catch
 one type on both backends.
 """
