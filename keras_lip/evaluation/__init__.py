@@ -9,6 +9,7 @@ from keras_lip.evaluation.prompts import (CLIP_BEST_TEMPLATES,
                                           canonicalize_text, expand_prompts,
                                           prompt_templates)
 from keras_lip.evaluation.zero_shot import (average_class_embeddings,
+                                            text_preprocessing_for,
                                             class_embeddings,
                                             evaluate_zero_shot,
                                             tokenize_texts, topk_accuracy)

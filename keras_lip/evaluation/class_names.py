@@ -2,6 +2,18 @@
 
 import os
 
+# TFDS datasets whose label names are ids, not words: the names zero-shot
+# prompts use instead (files in keras_lip/evaluation/data, see PROVENANCE).
+PROMPT_CLASS_NAMES = {"imagenet2012": "imagenet2012_clip_class_names.txt"}
+
+
+def _packaged(filename):
+    import importlib.resources
+
+    text = importlib.resources.files("keras_lip.evaluation").joinpath(
+        "data", filename).read_text(encoding="utf-8")
+    return [line for line in text.splitlines() if line.strip()]
+
 
 def load_class_names(source, *, data_dir=None, label_key="label"):
     """Class names from a list, a text file or a TFDS dataset's labels.
@@ -10,7 +22,9 @@ def load_class_names(source, *, data_dir=None, label_key="label"):
         source: a list/tuple of names; a path to a text file with one name
             per line (blank lines ignored); or `"tfds:<name>"` for the
             `names` of the `ClassLabel` feature `label_key` of a prepared
-            TFDS dataset (e.g. `"tfds:imagenet2012"`).
+            TFDS dataset. For `"tfds:imagenet2012"` (whose labels are
+            WordNet ids) these are CLIP's 1000 prompt names, as big_vision
+            uses; no download or prepared dataset is needed for them.
         data_dir: TFDS data directory.
         label_key: TFDS feature holding the labels.
 
@@ -28,6 +42,9 @@ def load_class_names(source, *, data_dir=None, label_key="label"):
     if source.startswith("tfds:"):
         import tensorflow_datasets as tfds
 
+        name = source[len("tfds:"):].split(":")[0].split("/")[0]
+        if name in PROMPT_CLASS_NAMES and label_key == "label":
+            return _packaged(PROMPT_CLASS_NAMES[name])
         builder = tfds.builder(source[len("tfds:"):], data_dir=data_dir)
         feature = builder.info.features[label_key]
         if not hasattr(feature, "names"):

@@ -61,3 +61,21 @@ class ClassNamesTest(TestCase):
         with self.assertRaisesRegex(ValueError, "not a ClassLabel"):
             load_class_names(f"tfds:{builder.name}", data_dir=data_dir,
                              label_key="image")
+
+
+class ImagenetNamesTest(TestCase):
+    def test_imagenet_gives_clip_prompt_names_not_wordnet_ids(self):
+        import json
+
+        from keras_lip.evaluation.prompts import canonicalize_text
+        from keras_lip.testing import golden_dir
+
+        names = load_class_names("tfds:imagenet2012")
+        self.assertEqual(len(names), 1000)
+        self.assertEqual(names[:2], ["tench", "goldfish"])
+        self.assertFalse(any(n.startswith("n0") for n in names))
+        with open(golden_dir("zero_shot", "zero_shot.json")) as f:
+            golden = json.load(f)["imagenet2012_clip_class_names"]
+        self.assertEqual(
+            [canonicalize_text(n, keep_punctuation_exact_string=",")
+             for n in names], golden["canonicalized"])

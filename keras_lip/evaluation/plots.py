@@ -19,6 +19,15 @@ def _thumbnails(images, size=_THUMB):
             for im in images]
 
 
+def _save(canvas, path):
+    """PNG to any `tf.io.gfile` path (local, gs://, ...)."""
+    import tensorflow as tf
+
+    with tf.io.gfile.GFile(str(path), "wb") as f:
+        canvas.save(f, format="PNG")
+    return str(path)
+
+
 def _color(value):
     """[0, 1] → an RGB tuple from dark blue through teal to yellow."""
     stops = np.array([(20, 20, 80), (30, 140, 140), (250, 230, 50)], float)
@@ -58,12 +67,15 @@ def similarity_png(images, captions, similarity, path):
     sim = np.asarray(similarity, np.float64)
     n, m = sim.shape
     cell = _THUMB
-    legend_w = 8 * max(len(c) for c in captions) + 40
+    low, high = sim.min(), sim.max()
+    header = f"captions (range {low:.2f} .. {high:.2f})"
+    legend = [header] + [f"{j}: {c}" for j, c in enumerate(captions)]
+    # PIL's default bitmap font is 6 px wide per character (+ margins).
+    legend_w = 7 * max(len(line) for line in legend) + 20
     width = cell * (m + 1) + legend_w
     height = max(cell * (n + 1), _ROW_TEXT * (m + 2))
     canvas = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(canvas)
-    low, high = sim.min(), sim.max()
     scale = (sim - low) / (high - low) if high > low else np.zeros_like(sim)
     for i, thumb in enumerate(_thumbnails(images, cell)):
         canvas.paste(thumb, (0, cell * (i + 1)))
@@ -80,13 +92,9 @@ def similarity_png(images, captions, similarity, path):
             draw.text((box[0] + 4, box[1] + cell // 3), f"{sim[i, j]:.2f}",
                       fill="white" if scale[i, j] < 0.6 else "black")
     x = cell * (m + 1) + 10
-    draw.text((x, 4), f"captions (range {low:.2f} .. {high:.2f})",
-              fill="black")
-    for j, caption in enumerate(captions):
-        draw.text((x, _ROW_TEXT * (j + 1) + 4), f"{j}: {caption}",
-                  fill="black")
-    canvas.save(path)
-    return path
+    for row, line in enumerate(legend):
+        draw.text((x, _ROW_TEXT * row + 4), line, fill="black")
+    return _save(canvas, path)
 
 
 def retrieval_png(images, captions, similarity, path, k=3,
@@ -152,8 +160,7 @@ def retrieval_png(images, captions, similarity, path, k=3,
                                outline="green" if owner[j] == i else "red",
                                width=2)
         y += cell + 6
-    canvas.save(path)
-    return path
+    return _save(canvas, path)
 
 
 def write_plots(model, images, captions, tokenizer, folder, *, text=None,
@@ -165,7 +172,8 @@ def write_plots(model, images, captions, tokenizer, folder, *, text=None,
         model: a `TwoTower`.
         images: `[n, H, W, 3]` preprocessed as in training ([-1, 1]).
         captions: list of strings.
-        tokenizer, text: the training tokenizer and `TextPreprocessing`.
+        tokenizer, text: the training tokenizer and `TextPreprocessing`
+            (default: big_vision's with the model's text length).
         folder: output folder (created).
         text_to_image: caption → image index (marks hits).
         k: neighbours in the retrieval grid.
@@ -174,15 +182,18 @@ def write_plots(model, images, captions, tokenizer, folder, *, text=None,
         The two paths.
     """
     from keras_lip.evaluation.embed import Embedder
+    from keras_lip.evaluation.zero_shot import text_preprocessing_for
     from keras_lip.evaluation.zero_shot import tokenize_texts
 
-    os.makedirs(folder, exist_ok=True)
+    import tensorflow as tf
+
+    tf.io.gfile.makedirs(str(folder))
     embedder = Embedder.cached(model)
     zimg = embedder.images(np.asarray(images, np.float32))
+    text = text_preprocessing_for(model, text)
     ztxt = embedder.texts(tokenize_texts(captions, tokenizer, text))
     sim = zimg @ ztxt.T
-    return [similarity_png(images, captions, sim,
-                           os.path.join(folder, "similarity.png")),
-            retrieval_png(images, captions, sim,
-                          os.path.join(folder, "retrieval.png"), k=k,
-                          text_to_image=text_to_image)]
+    folder = str(folder).rstrip("/")
+    return [similarity_png(images, captions, sim, f"{folder}/similarity.png"),
+            retrieval_png(images, captions, sim, f"{folder}/retrieval.png",
+                          k=k, text_to_image=text_to_image)]

@@ -8,6 +8,31 @@ from keras_lip.evaluation.embed import Embedder, as_numpy
 from keras_lip.layers import l2_normalize
 
 
+def text_preprocessing_for(model, text=None):
+    """`text` checked against the model's text length, or (None) the
+    default `data.TextPreprocessing` with that length.
+
+    Raises:
+        ValueError: the lengths disagree, or neither is known.
+    """
+    from keras_lip.data import preprocess
+
+    length = getattr(model, "text_length", None)
+    if text is None:
+        if length is None:
+            raise ValueError(
+                f"The text length of {type(model).__name__} is not known "
+                "(its text tower declares no max_sequence_length): pass "
+                "text=keras_lip.data.TextPreprocessing(max_len=L).")
+        return preprocess.TextPreprocessing(max_len=length)
+    if length is not None and text.max_len != length:
+        raise ValueError(
+            f"text.max_len={text.max_len} but the text tower of "
+            f"{type(model).__name__} takes {length} tokens: use the "
+            "TextPreprocessing the model was trained with.")
+    return text
+
+
 def tokenize_texts(texts, tokenizer, text=None):
     """Strings → int32 numpy `[N, L]` with a data pipeline's tokenisation.
 
@@ -38,7 +63,8 @@ def class_embeddings(model, class_names, tokenizer, templates="clip_paper", *,
         tokenizer: the tokenizer the model was trained with.
         templates: a set name ("clip_paper", "clip_best",
             "class_name_only") or a list of templates with one "{}".
-        text: `keras_lip.data.TextPreprocessing` (the training one).
+        text: `keras_lip.data.TextPreprocessing` (the training one;
+            default: big_vision's with the model's text length).
         canonicalize: big_vision's canonicalisation of names and templates.
         batch_size: prompts per forward pass.
 
@@ -47,6 +73,7 @@ def class_embeddings(model, class_names, tokenizer, templates="clip_paper", *,
     """
     labels, prompts = prompts_lib.expand_prompts(class_names, templates,
                                                  canonicalize)
+    text = text_preprocessing_for(model, text)
     token_ids = tokenize_texts(prompts, tokenizer, text)
     ztxt = Embedder.cached(model, batch_size).texts(token_ids)
     return average_class_embeddings(ztxt, labels, len(class_names))
