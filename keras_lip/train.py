@@ -22,6 +22,25 @@ from absl import app
 from absl import flags
 from ml_collections import config_flags
 
+from keras_lip.trainer import quiet
+
+
+def _asks_for_verbose(argv):
+    """--verbose[=true|1] or -v/--verbosity >= 1, before flags are parsed."""
+    for i, arg in enumerate(argv):
+        name, has_value, value = arg.lstrip("-").partition("=")
+        if name == "verbose":
+            return not has_value or value.lower() in ("1", "true", "t")
+        if name in ("v", "verbosity"):
+            value = value if has_value else (argv[i + 1:i + 2] or ["0"])[0]
+            return value.lstrip("-").isdigit() and int(value) >= 1
+    return False
+
+
+# Before anything imports TensorFlow (loading the config file below does).
+if not _asks_for_verbose(sys.argv[1:]):
+    quiet.filter_stderr()
+
 DEMO = os.path.join(os.path.dirname(__file__), "trainer", "configs",
                     "demo.py")
 
@@ -54,7 +73,13 @@ flags.DEFINE_string("workdir", "keras_lip_workdir",
                     "(any tf.io.gfile path, e.g. gs://...).")
 flags.DEFINE_bool("helpconfig", False,
                   "List the config's keys with their values and meanings.")
+flags.DEFINE_bool("verbose", False,
+                  "Show TensorFlow/XLA/absl start-up logs and the full config "
+                  "(also with -v 1).")
 FLAGS = flags.FLAGS
+# Start-up noise that says nothing about the run (cuInit on CPU machines,
+# oneDNN notices, XLA thread pools, TF INFO logs): hidden unless --verbose.
+QUIET_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "GRPC_VERBOSITY": "ERROR"}
 
 
 def _resolve_backend(config, config_lib):
@@ -67,8 +92,14 @@ def _resolve_backend(config, config_lib):
               "wins; --config.backend=... changes it).", file=sys.stderr)
 
 
+def _verbose():
+    return FLAGS.verbose or FLAGS.verbosity >= 1
+
+
 def _environment(config):
     env = {"KERAS_BACKEND": config.backend}
+    if not _verbose():
+        env.update({k: os.environ.get(k, v) for k, v in QUIET_ENV.items()})
     if config.cpu_devices and config.backend == "jax":
         flag = f"--xla_force_host_platform_device_count={config.cpu_devices}"
         if flag not in os.environ.get("XLA_FLAGS", ""):
@@ -77,10 +108,44 @@ def _environment(config):
     return env
 
 
+def _quiet_python_logs():
+    import warnings
+
+    from absl import logging
+
+    logging.set_verbosity(logging.WARNING)
+    # Keras warns that fit's default shuffle=True does not apply to a
+    # tf.data.Dataset; keras_lip's pipelines shuffle themselves.
+    warnings.filterwarnings("ignore", message=".*shuffle=True.*")
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")
+
+
+def summary(config):
+    """The config in a few lines (the whole of it: WORKDIR/config.json)."""
+    m = config.model
+    image, text = m.get("image"), m.get("text")
+    lines = [f"keras_lip: model family {m.family!r}"
+             + (f", image {image.variant} at {image.image_size} px" if image
+                else "")
+             + (f", text {text.variant} (L={text.max_len}, vocabulary "
+                f"{text.vocab_size})" if text else ""),
+             f"  data {config.data.kind!r}, batch {config.batch_size}, "
+             f"{config.total_steps} steps (checkpoint every "
+             f"{config.steps_per_checkpoint}), evaluations "
+             f"{sorted(k for k, e in config.evals.items() if e.enabled)}",
+             f"  backend {config.backend}, strategy {config.strategy!r}, "
+             f"workdir {FLAGS.workdir} (full config: config.json there; "
+             "--verbose prints it)"]
+    return "\n".join(lines)
+
+
 def main(argv):
     del argv
     from keras_lip.trainer import config as config_lib
     from keras_lip.trainer import malloc
+    from keras_lip.trainer import registry
 
     config = _CONFIG.value
     if FLAGS.helpconfig:
@@ -89,9 +154,12 @@ def main(argv):
     _resolve_backend(config, config_lib)
     try:
         config = config_lib.validate(config)
-    except ValueError as error:
+    except (config_lib.ConfigError, registry.UnknownNameError) as error:
         sys.exit(f"Error: {error}")
+    quiet.restore_stderr()  # The process may be replaced right here.
     malloc.reexec_with_tuned_malloc(_environment(config))
+    if not _verbose():
+        quiet.filter_stderr()
     if config.cpu_devices:
         from keras_lip.distribution import configure_cpu_devices
 
@@ -104,10 +172,17 @@ def main(argv):
         jax.distributed.initialize(config.jax_coordinator_address,
                                    num_processes=config.jax_num_processes,
                                    process_id=config.jax_process_id)
+    if not _verbose():
+        _quiet_python_logs()
     from keras_lip.trainer.loop import train
 
-    print(config, flush=True)
-    train(config, FLAGS.workdir)
+    print(config if _verbose() else summary(config), flush=True)
+    # A progress bar redraws with \r; a file gets one line per epoch.
+    try:
+        train(config, FLAGS.workdir,
+              verbose=1 if sys.stdout.isatty() else 2)
+    except config_lib.ConfigError as error:
+        sys.exit(f"Error: {error}")
 
 
 if __name__ == "__main__":

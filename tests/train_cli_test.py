@@ -1,6 +1,7 @@
 """`python -m keras_lip.train` on the built-in demo (shortened): it
 evaluates, writes TensorBoard scalars (loss, t, b, learning rate, eval
-metrics) and exports a SavedModel into the workdir."""
+metrics), exports a SavedModel and leaves in the workdir what a person
+looks at (plots, config, final model, README.txt), quietly."""
 
 import glob
 import os
@@ -39,6 +40,29 @@ class TrainCliTest(TestCase):
         self.assertIn("image→text R@1", proc.stdout)
         self.assertTrue(os.path.exists(
             os.path.join(workdir, "saved_model", "saved_model.pb")))
+        # Quiet by default: no framework start-up noise, no \r progress
+        # bars in a file, the config in a few lines.
+        for noise in ("I0000", "cuInit", "oneDNN", "use_unbounded",
+                      "All log messages before absl"):
+            self.assertNotIn(noise, proc.stderr)
+        self.assertNotIn("\r", proc.stdout)
+        self.assertLess(proc.stdout.index("model: SigLIP"), 600)
+        # What a person looks at, all listed at the end and in README.txt.
+        for name in ("config.json", "model.keras", "README.txt",
+                     "inputs.json", "vocabulary.txt",
+                     os.path.join("plots", "similarity.png"),
+                     os.path.join("plots", "retrieval.png")):
+            path = os.path.join(workdir, name)
+            self.assertGreater(os.path.getsize(path), 0, name)
+            self.assertIn(path, proc.stdout)
+        with open(os.path.join(workdir, "README.txt")) as f:
+            readme = f.read()
+        for text in ("zero-shot on held-out", "m.embed_texts(token_ids)",
+                     "int32 [B, 16]", "padded with id 0", "serving_default"):
+            self.assertIn(text, readme)
+        restored = keras.models.load_model(os.path.join(workdir,
+                                                        "model.keras"))
+        self.assertEqual(restored.text_length, 16)
         tags = _scalar_tags(os.path.join(workdir, "tensorboard"))
         for tag in ("epoch_loss", "epoch_temperature", "epoch_bias",
                     "epoch_learning_rate", "epoch_demo_zeroshot_top1",
@@ -50,6 +74,13 @@ class TrainCliTest(TestCase):
         self.assertEqual(again.returncode, 0, again.stderr[-4000:])
         self.assertIn("Resuming from step 32", again.stdout)
         self.assertNotIn("Epoch 1/", again.stdout)
+        # Another model in the same workdir is refused, in one line.
+        other = subprocess.run(proc.args + ["--config.model.text.max_len=12"],
+                               capture_output=True, text=True, timeout=900)
+        self.assertNotEqual(other.returncode, 0)
+        self.assertIn("config.model.text.max_len was 16, now 12",
+                      other.stderr)
+        self.assertNotIn("Traceback", other.stderr)
 
     def test_clip_family_trains_through_the_cli(self):
         workdir = os.path.join(self.get_temp_dir(), "clip")

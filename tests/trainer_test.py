@@ -3,6 +3,7 @@ own loss, a workdir on a non-local filesystem (TensorFlow's `ram://`)
 holds checkpoints, resume and TensorBoard, and the config names what it
 does not use."""
 
+import os
 import uuid
 
 import keras
@@ -12,6 +13,7 @@ from absl.testing import parameterized
 
 from keras_lip import losses
 from keras_lip.testing import TestCase
+from keras_lip.testing import data_fixtures
 from keras_lip.trainer import checkpoint
 from keras_lip.trainer import config as config_lib
 from keras_lip.trainer import evals
@@ -101,6 +103,26 @@ class TrainerTest(TestCase):
         self.assertIn("zero-shot on cifar10:test (12 images, 10 classes)",
                       lines[0])
 
+    def test_own_data_mistakes_are_named_before_training(self):
+        config = _config()
+        config.data.kind = "demo"  # A 25-word vocabulary.
+        config.model.text.vocab_size = 10
+        with self.assertRaisesRegex(config_lib.ConfigError,
+                                    "vocab_size=10 is smaller.*=25"):
+            loop.train(config, self.get_temp_dir(), verbose=0)
+        # A captions file with no rows: no batch at all (TF used to train
+        # 0 steps silently, JAX raised a bare StopIteration).
+        folder = self.get_temp_dir()
+        with open(os.path.join(folder, "pairs.csv"), "w") as f:
+            f.write("image,caption\n")
+        config = _config()
+        config.data.kind = "csv"
+        config.data.train_files = os.path.join(folder, "pairs.csv")
+        config.data.tokenizer = data_fixtures.shared_sentencepiece()
+        with self.assertRaisesRegex(config_lib.ConfigError,
+                                    "gave no batch of config.batch_size=8"):
+            loop.train(config, os.path.join(folder, "w"), verbose=0)
+
     def test_keys_a_data_kind_ignores_are_rejected(self):
         config = config_lib.base_config()
         config.data.tfds_name = "coco_captions"  # Synthetic data: unused.
@@ -109,7 +131,7 @@ class TrainerTest(TestCase):
             config_lib.validate(config)
         config = config_lib.base_config()
         config.data.kind = "tfrecord"
-        config.data.train_files, config.data.tokenizer = "x-*", "sp.model"
+        config.data.train_files = config.data.tokenizer = __file__
         config.evals.val = evals.section("retrieval")
         with self.assertRaisesRegex(ValueError, "data.eval_files.*evals.val"):
             config_lib.validate(config)

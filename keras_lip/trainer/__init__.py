@@ -1,12 +1,10 @@
 """The training application behind `python -m keras_lip.train`.
 
-Config (`config.base_config`, `config.validate`), the family-neutral loop
-(`loop.train`), step checkpoints, the registry of model families, data
-kinds and evaluations, distribution scopes and the glibc malloc setting.
-It sits on top of the library: nothing in `keras_lip`'s library packages
-imports it.
+`config` (base_config, validate), the family-neutral `loop` (train),
+step `checkpoint`s, the `registry` of model families, data kinds and
+evaluations (`families`, `data_kinds`, `evals`), distribution scopes
+(`strategy`), the run's files (`report`), glibc `malloc` and stderr
+`quiet`ing. It sits on top of the library: nothing in `keras_lip`'s
+library packages imports it. Import its modules by name; this file
+imports nothing, so the CLI can start without loading a framework.
 """
-
-from keras_lip.trainer import registry
-from keras_lip.trainer.config import base_config
-from keras_lip.trainer.config import validate

@@ -148,9 +148,14 @@ def base_config(family="siglip"):
     return c
 
 
+class ConfigError(ValueError):
+    """A config (or workdir) problem the user fixes: the CLI prints it as
+    one line, without a traceback."""
+
+
 def _require(ok, key, value, why):
     if not ok:
-        raise ValueError(f"config.{key}={value!r}: {why}")
+        raise ConfigError(f"config.{key}={value!r}: {why}")
 
 
 def backend(config):
@@ -208,6 +213,10 @@ def _validate_data(c, family):
     for key in kind.required:
         _require(bool(c.data[key]), f"data.{key}", c.data[key],
                  f"required by data.kind={kind.name!r}")
+    for key in ("train_files", "eval_files", "tokenizer"):
+        if key in kind.keys and c.data[key]:
+            _require(_matches(c.data[key]), f"data.{key}", c.data[key],
+                     "matches no file")
     missing = [name for name in family.inputs(c) if name not in kind.provides]
     _require(not missing, "data.kind", kind.name,
              f"does not provide {missing}, which model family "
@@ -215,6 +224,12 @@ def _validate_data(c, family):
     for key in ("shuffle_buffer", "train_examples", "eval_examples"):
         _require(c.data[key] > 0, f"data.{key}", c.data[key],
                  "must be positive")
+
+
+def _matches(pattern):
+    import tensorflow as tf
+
+    return bool(tf.io.gfile.glob(pattern))
 
 
 def _validate_evals(c, family):

@@ -22,10 +22,9 @@ class ConfigTest(TestCase):
             config = config_lib.load_config_file(path)
             # Real-data recipes name their files on the command line.
             if config.data.kind in ("tfrecord", "csv", "tfds"):
-                config.data.tokenizer = "c4_en.model"
+                config.data.tokenizer = __file__
             if config.data.kind in ("tfrecord", "csv"):
-                config.data.train_files = "train-*.tfrecord"
-                config.data.eval_files = "val-*.tfrecord"
+                config.data.train_files = config.data.eval_files = __file__
             config_lib.validate(config)
             self.assertIn(config.model.family, registry.FAMILIES, path)
 
@@ -49,8 +48,17 @@ class ConfigTest(TestCase):
             config_lib.validate(config)
         config = config_lib.base_config()
         config.data.kind = "tfrecord"
-        config.data.train_files = "train-*.tfrecord"
+        config.data.train_files = __file__
         with self.assertRaisesRegex(ValueError, "data.tokenizer"):
+            config_lib.validate(config)
+        config.data.tokenizer = "/no/such/sp.model"
+        with self.assertRaisesRegex(ValueError,
+                                    "data.tokenizer='/no/such.*matches no"):
+            config_lib.validate(config)
+        config.data.tokenizer = __file__
+        config.data.train_files = "/no/such/train-*.tfrecord"
+        with self.assertRaisesRegex(ValueError,
+                                    "data.train_files=.*matches no file"):
             config_lib.validate(config)
 
     def _cli(self, *flags, env=None):

@@ -72,50 +72,51 @@ def _keys(d, **names):
     return {arg: d[key] for arg, key in names.items() if d[key] is not None}
 
 
-def _pipeline(source_fn):
+def _pipeline(source, text, shuffle_buffer):
     def build(config, inputs, training, input_context=None):
         from keras_lip import data
 
-        d = config.data
-        size, _ = _geometry(inputs)
-        tokenizer, text = _sentencepiece_text(config, inputs)
+        tokenizer, text_pp = text(config, inputs)
         pipeline = data.ImageTextPipeline(
-            source_fn(d, training), tokenizer,
+            source(config, training), tokenizer,
             batch_size=config.batch_size, training=training,
-            image=data.ImagePreprocessing(size=size), text=text,
-            shuffle_buffer=d.shuffle_buffer, seed=config.seed,
-            repeat=training)
+            image=data.ImagePreprocessing(size=_geometry(inputs)[0]),
+            text=text_pp, shuffle_buffer=shuffle_buffer(config),
+            seed=config.seed, repeat=training)
         return pipeline.dataset(input_context), pipeline.stats
 
     return build
 
 
-def _tfrecord_source(d, training):
+def _tfrecord_source(config, training):
     from keras_lip import data
 
+    d = config.data
     return data.TfrecordSource(
         d.train_files if training else d.eval_files,
         **_keys(d, image_key="image_key", captions_key="captions_key"))
 
 
-def _tfds_source(d, training):
+def _tfds_source(config, training):
     from keras_lip import data
 
+    d = config.data
     return data.TfdsSource(
         d.tfds_name, d.train_split if training else d.eval_split,
         data_dir=d.tfds_data_dir or None,
         **_keys(d, image_key="image_key", captions_key="captions_key"))
 
 
-def _csv_source(d, training):
+def _csv_source(config, training):
     from keras_lip import data
 
+    d = config.data
     return data.CaptionFileSource(
         d.train_files if training else d.eval_files,
         **_keys(d, image_key="image_key", caption_key="captions_key"))
 
 
-def demo_examples(config, training):
+def _demo_source(config, training):
     """The shapes demo's training stream or its retrieval test set (180
     images, one per seen attribute combination)."""
     from keras_lip import data
@@ -127,34 +128,29 @@ def demo_examples(config, training):
     return shapes.source(180, "train", config.seed + 1, unique=True)
 
 
-def _demo(config, inputs, training, input_context=None):
-    from keras_lip import data
-
-    size, _ = _geometry(inputs)
-    tokenizer, text = _demo_text(config, inputs)
-    pipeline = data.ImageTextPipeline(
-        demo_examples(config, training), tokenizer,
-        batch_size=config.batch_size, training=training, seed=config.seed,
-        shuffle_buffer=config.data.train_examples, repeat=training,
-        image=data.ImagePreprocessing(size=size), text=text)
-    return pipeline.dataset(input_context), pipeline.stats
+def _real(source):
+    """A data kind over a real source: SentencePiece captions."""
+    return dict(source=source, text=_sentencepiece_text,
+                build=_pipeline(source, _sentencepiece_text,
+                                lambda c: c.data.shuffle_buffer))
 
 
 registry.register_data(registry.DataKind(
     name="synthetic", build=_synthetic, keys=("eval_examples",)))
+FILE_KEYS = ("train_files", "eval_files", *PIPELINE_KEYS)
 registry.register_data(registry.DataKind(
-    name="tfrecord", text=_sentencepiece_text,
-    build=_pipeline(_tfrecord_source),
-    keys=("train_files", "eval_files", *PIPELINE_KEYS),
+    name="tfrecord", **_real(_tfrecord_source), keys=FILE_KEYS,
     required=("train_files", "tokenizer"), eval_required=("eval_files",)))
 registry.register_data(registry.DataKind(
-    name="csv", text=_sentencepiece_text, build=_pipeline(_csv_source),
-    keys=("train_files", "eval_files", *PIPELINE_KEYS),
+    name="csv", **_real(_csv_source), keys=FILE_KEYS,
     required=("train_files", "tokenizer"), eval_required=("eval_files",)))
 registry.register_data(registry.DataKind(
-    name="tfds", text=_sentencepiece_text, build=_pipeline(_tfds_source),
+    name="tfds", **_real(_tfds_source),
     keys=("tfds_name", "tfds_data_dir", "train_split", "eval_split",
           *PIPELINE_KEYS),
     required=("tfds_name", "tokenizer"), eval_required=("eval_split",)))
 registry.register_data(registry.DataKind(
-    name="demo", text=_demo_text, build=_demo, keys=("train_examples",)))
+    name="demo", source=_demo_source, text=_demo_text,
+    build=_pipeline(_demo_source, _demo_text,
+                    lambda c: c.data.train_examples),
+    keys=("train_examples",)))

@@ -67,11 +67,15 @@ class DataKind:
         text: `(config, inputs) -> (tokenizer, data.TextPreprocessing)`
             for kinds that tokenise captions (zero-shot prompts are
             tokenised the same way), else None.
+        source: `(config, training) -> source` of `{"image": bytes,
+            "captions": [N]}` examples (`keras_lip.data` sources), for
+            kinds that have one (the run's PNG plots show some).
     """
 
     name: str
     build: Callable
     text: Callable = None
+    source: Callable = None
     provides: tuple = ("images", "token_ids")
     keys: tuple = ()
     required: tuple = ()
@@ -115,9 +119,14 @@ def register_eval(eval_type):
     return _register(EVALS, eval_type)
 
 
+class UnknownNameError(ValueError):
+    """A config names a family, data kind or evaluation type that is not
+    registered."""
+
+
 def _lookup(table, name, key):
     if name not in table:
-        raise ValueError(f"config.{key}={name!r}: registered: "
+        raise UnknownNameError(f"config.{key}={name!r}: registered: "
                          f"{sorted(table)}")
     return table[name]
 
