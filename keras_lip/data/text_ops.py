@@ -29,19 +29,35 @@ def caption_reasons(captions):
                     INVALID_UTF8_CAPTION)
 
 
+# Python's `str.isspace()` characters, which big_vision's `re.sub(r"\s+")`
+# and `str.strip()` act on (RE2's `\s` is ASCII only).
+_PY_WHITESPACE = (r"[\t\n\x{0b}\x{0c}\r\x{1c}-\x{1f} \x{85}\x{a0}\x{1680}"
+                  r"\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]+")
+
+
 def canonicalize(text):
-    """Lowercases, replaces ASCII punctuation by spaces, collapses spaces.
+    """big_vision's `canonicalize_text` as a TensorFlow op.
+
+    The same steps as `keras_lip.evaluation.canonicalize_text` (big_vision's
+    `prompt_engineering.canonicalize_text`), so training captions and
+    zero-shot prompts are canonicalised identically: "_" becomes a space,
+    ASCII punctuation (`string.punctuation`) is deleted (not replaced:
+    "man-eater" → "maneater"), text is lowercased as Python's `str.lower`
+    does (all of Unicode: "CAFÉ" → "café"), runs of white space (Python's
+    `str.isspace` set) become one space, and the ends are stripped.
 
     Example:
 
     >>> import tensorflow as tf
-    >>> canonicalize(tf.constant("A  Dog, running!")).numpy()
-    b'a dog running'
+    >>> canonicalize(tf.constant(["A  Dog's man-eater, U.S.A.!", "CAFÉ_au"])
+    ...              ).numpy().tolist()
+    [b'a dogs maneater usa', b'caf\xc3\xa9 au']
     """
-    text = tf.strings.lower(text)
-    text = tf.strings.regex_replace(text, r"[[:punct:]]", " ")
-    text = tf.strings.regex_replace(text, r"\s+", " ")
-    return tf.strings.strip(text)
+    text = tf.strings.regex_replace(text, "_", " ")
+    text = tf.strings.regex_replace(text, r"[[:punct:]]", "")
+    text = tf.strings.lower(text, encoding="utf-8")
+    text = tf.strings.regex_replace(text, _PY_WHITESPACE, " ")
+    return tf.strings.regex_replace(text, "^ | $", "")
 
 
 def sentencepiece_tokenizer(model_path):
