@@ -54,14 +54,14 @@ def _pretrain(c, shapes, train, epochs, path):
 
     vit, txt = _towers(c, c.seed)
     if os.path.exists(path):
-        vit.load_weights(path)
+        models.load_tower_weights(vit, path)
         print(f"pretrained image tower: loaded {path}")
         return
     siglip = models.SigLIP(vit, txt)
     siglip.compile()
     start = time.time()
     siglip.fit(train.dataset(), epochs=epochs, verbose=2)
-    vit.save_weights(path)
+    models.save_tower_weights(vit, path)
     print(f"pretrained image tower: SigLIP demo, {epochs} epochs, "
           f"{time.time() - start:.0f} s -> {path}")
 
@@ -103,7 +103,7 @@ def main(argv=None):
                                       False)):
         vit, _ = _towers(c, c.seed)
         if pretrained:
-            vit.load_weights(args.pretrained)
+            models.load_tower_weights(vit, args.pretrained)
         keras.utils.set_random_seed(c.seed + 10)  # The same fresh text
         txt = models.TextEncoder(                 # tower (LiT adds a head).
             text.vocab_size, text.width, text.depth, text.mlp_dim,

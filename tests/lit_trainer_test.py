@@ -30,6 +30,7 @@ def get_config():
     c.deterministic, c.export = False, False
     c.optimizer.warmup_steps = 0
     c.data.kind, c.data.train_files = "tfrecord", {images!r}
+    c.data.eval_files = {images!r}
     c.data.tokenizer, c.data.shuffle_buffer = {tokenizer!r}, 16
     return c
 """
@@ -73,7 +74,6 @@ class LitTrainerTest(TestCase):
         cached_config = config_lib.load_config_file(path)
         cached_config.data.kind = "feature_cache"
         cached_config.data.train_files = prefix + ".json"
-        cached_config.data.eval_files = images
         config_lib.validate(cached_config)
         from_cache, _ = loop.train(cached_config, os.path.join(folder, "b"),
                                    verbose=0)

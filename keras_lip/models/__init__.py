@@ -7,6 +7,8 @@ from keras_lip.models.locking import apply_lock
 from keras_lip.models.locking import lock_groups
 from keras_lip.models.siglip import SigLIP
 from keras_lip.models.text_encoder import TextEncoder
+from keras_lip.models.tower_weights import load_tower_weights
+from keras_lip.models.tower_weights import save_tower_weights
 from keras_lip.models.two_tower import INPUTS
 from keras_lip.models.two_tower import TwoTower
 from keras_lip.models.variants import VARIANTS

@@ -58,7 +58,8 @@ HELP = {
     "model.image.pool_type": "ViT pooling inside the locked tower: tok "
                              "(LiT), gap, map or none.",
     "model.image.init": "Weights of the pretrained image tower: a "
-                        ".weights.h5 of this ViT (big_vision .npz: see "
+                        ".weights.h5 of this ViT (models.save_tower_"
+                        "weights; big_vision .npz: see "
                         "lit_family.load_image_init).",
     "model.image.keras_hub_preset": "A LOCAL keras-hub preset directory "
                                     "whose backbone is the image tower.",
@@ -87,9 +88,16 @@ def load_image_init(tower, path):
     files) once it is merged, which belongs in the `.npz` branch below.
     """
     import keras
+    import tensorflow as tf
 
-    if path.endswith(".weights.h5"):
-        tower.load_weights(path)
+    if not tf.io.gfile.exists(path):
+        raise FileNotFoundError(
+            f"config.model.image.init={path!r}: no such file (the "
+            "pretrained image tower's weights).")
+    from keras_lip import models
+
+    if path.endswith(".weights.h5"):  # models.save_tower_weights' files.
+        models.load_tower_weights(tower, path)
     elif path.endswith(".keras"):
         tower.set_weights(keras.saving.load_model(path).get_weights())
     else:
