@@ -21,6 +21,7 @@ shape or sharding is never overwritten (an error names the file).
 """
 
 import json
+import os
 import time
 
 import numpy as np
@@ -131,6 +132,9 @@ def write_feature_cache(source, features_fn, prefix, *, image, feature_shape,
     """
     if num_shards is None:
         num_shards = len(getattr(source, "files", [None]))
+    folder = os.path.dirname(str(prefix))
+    if folder:
+        tf.io.gfile.makedirs(folder)
     shapes = [num_shards, list(feature_shape)]
     want = {"feature_shape": shapes[1], "num_shards": num_shards,
             "fingerprint": fingerprint, "image_size": image.size,

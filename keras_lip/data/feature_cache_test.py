@@ -21,8 +21,7 @@ class FeatureCacheTest(TestCase):
         folder = self.get_temp_dir()
         data_fixtures.write_mixed_tfrecords(os.path.join(folder, "img"), 2)
         source = data.TfrecordSource(os.path.join(folder, "img-*"))
-        prefix = os.path.join(folder, "cache", "f")
-        os.makedirs(os.path.dirname(prefix))
+        prefix = os.path.join(folder, "cache", "f")  # Folder made for it.
         args = dict(image=data.ImagePreprocessing(size=8),
                     feature_shape=(3,), batch_size=4, fingerprint="x")
         lines = []
