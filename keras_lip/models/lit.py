@@ -260,8 +260,7 @@ class LiT(TwoTower):
         """The locked part of the image path: the tower's output (the dict
         entry `image_output`), pooled when the pooling has no weights,
         float32. What the feature cache stores."""
-        if not isinstance(images, keras.KerasTensor):
-            images = ops.convert_to_tensor(images)
+        images = ops.convert_to_tensor(images)
         self._check_input(images, "images", self.image_shape)
         if self.image_fully_locked:
             training = False
