@@ -240,12 +240,7 @@ class HubTowersAndSavingTest(TestCase):
         other = ids.copy()
         other[:, -3:] = 0
         self.assertAllClose(model.embed_texts(ids), model.embed_texts(other))
-        restored = self.run_model_saving_test(
-            model, {k: v[:4] for k, v in data.items()}, atol=1e-6)
-        self.assertEqual([v.path for v in restored.trainable_weights],
-                         [v.path for v in model.trainable_weights])
-        self.assertLen(restored.optimizer.variables,
-                       len(model.optimizer.variables))
+        # (.keras round trips: test_save_load_and_export_keep_the_lock.)
 
     def test_save_load_and_export_keep_the_lock(self):
         tower, text = tiny_towers("cnn")
