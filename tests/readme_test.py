@@ -25,6 +25,7 @@ TINY = [
     (r'"coco_captions"', "TINY_TFDS"), (r'"c4_en\.model"', "SPM"),
     (r'"/tmp/siglip"', "EXPORT_DIR"), (r'"plots/"', "PLOTS_DIR"),
     (r'"clip_paper"', '"clip_best"'), (r"epochs=10", "epochs=1"),
+    (r'decode_variant\("B"\)', 'decode_variant("mu")'),
 ]
 
 

@@ -64,6 +64,12 @@ def _apis():
                                   "_in_multi_worker_mode"),
         "tf.distribute.MirroredStrategy._collective_key_base": (
             tf.distribute.MirroredStrategy, "_collective_key_base"),
+        "keras.layers.Layer._flatten_layers": (keras.layers.Layer,
+                                               "_flatten_layers"),
+        "keras.optimizers.Optimizer._trainable_variables": (
+            optimizer, "_trainable_variables"),
+        "keras.optimizers.Optimizer._iterations": (optimizer,
+                                                   "_iterations"),
     }
 
 
@@ -146,3 +152,39 @@ def set_collective_key_base(base):
     import tensorflow as tf
 
     tf.distribute.MirroredStrategy._collective_key_base = base
+
+
+def sublayers(layer):
+    """Every layer nested in `layer` (recursively, `layer` excluded):
+    LiT sets `trainable=False` on the wholly locked ones, which is also
+    what puts a BatchNormalization layer in inference mode."""
+    return list(layer._flatten_layers(include_self=False, recursive=True))
+
+
+def optimizer_slots(optimizer):
+    """`(model variables, {attribute: per-variable list})` of a built Keras
+    optimizer: the variables it was built for and every list of optimizer
+    variables that has one entry per model variable (Adam's momentums and
+    velocities, SGD's momentums, Adafactor's factors, EMA averages,
+    gradient accumulators; None where a variable has no slot). Keras keeps
+    them in private attributes and can only build an optimizer once, so
+    LiT's `set_lock` carries them over to a rebuilt optimizer."""
+    import keras
+
+    model_vars = list(optimizer._trainable_variables)
+    slots = {}
+    for name, value in vars(optimizer).items():
+        if name in ("_trainable_variables", "_variables") or not isinstance(
+                value, list) or len(value) != len(model_vars):
+            continue
+        if model_vars and all(v is None or isinstance(v, keras.Variable)
+                              for v in value) and any(
+                                  v is not None for v in value):
+            slots[name] = value
+    return model_vars, slots
+
+
+def optimizer_step_variable(optimizer):
+    """The optimizer's raw step counter (`iterations` is derived from it
+    under gradient accumulation)."""
+    return optimizer._iterations

@@ -9,6 +9,8 @@ procedurally generated demo data (with its `WordTokenizer`).
 """
 
 from keras_lip.data.callbacks import BadInputLogger
+from keras_lip.data.feature_cache import write_feature_cache
+from keras_lip.data.feature_pipeline import FeaturePipeline
 from keras_lip.data.pipeline import ImageTextPipeline, shard_for_process
 from keras_lip.data.naflex_ops import naflex_patches
 from keras_lip.data.naflex_ops import patchify

@@ -1,6 +1,7 @@
 """Layers and tensor helpers."""
 
 from keras_lip.layers.encoder_block import EncoderBlock
+from keras_lip.layers.feature_pooling import FeaturePooling
 from keras_lip.layers.flexi_patch_embedding import FlexiPatchEmbedding
 from keras_lip.layers.l2_normalize import l2_normalize
 from keras_lip.layers.map_head import MAPHead

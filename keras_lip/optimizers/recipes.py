@@ -76,3 +76,43 @@ def clip_optimizer(learning_rate=5e-4, weight_decay=0.2, beta_2=0.98,
         learning_rate=learning_rate, weight_decay=weight_decay,
         beta_2=beta_2, epsilon=epsilon,
         weight_decay_pattern=weight_decay_pattern, **kwargs)
+
+
+def lit_warmup_steps(total_steps):
+    """big_vision's LiT warm-up: `max(3% of total_steps, 100)`, kept below
+    `total_steps` for short runs."""
+    return min(max(int(0.03 * total_steps), 100), max(total_steps - 1, 0))
+
+
+def lit_optimizer(total_steps=None, learning_rate=1e-3, weight_decay=0.01,
+                  beta_2=0.999, global_clipnorm=1.0,
+                  weight_decay_pattern=KERNELS_ONLY, **kwargs):
+    """LiT's optimizer, as big_vision's `siglip_lit_coco.py`: optax's
+    `scale_by_adam` (β2 0.999, ε 1e-8), lr 1e-3, weight decay 0.01 in
+    big_vision's units (per step `wd × schedule`, kernels only), gradient
+    clipping at global norm 1, cosine decay with `max(3%, 100)` warm-up
+    steps when `total_steps` is given (else a constant learning rate).
+    Locked variables are not trainable, so they get no slots, no decay
+    and no share of the clipping norm (big_vision masks them out of all
+    three).
+
+    Returns:
+        A `MaskedAdamW`.
+
+    Example:
+
+    >>> opt = lit_optimizer(total_steps=5000)
+    >>> lit_warmup_steps(5000), round(float(opt.weight_decay), 6)
+    (150, 10.0)
+    """
+    from keras_lip.optimizers.schedules import WarmupDecaySchedule
+
+    peak = float(learning_rate)
+    if total_steps:
+        learning_rate = WarmupDecaySchedule(
+            peak, total_steps, "cosine",
+            warmup_steps=lit_warmup_steps(total_steps))
+    return siglip_optimizer(
+        learning_rate, weight_decay=weight_decay, beta_2=beta_2,
+        global_clipnorm=global_clipnorm, peak_learning_rate=peak,
+        weight_decay_pattern=weight_decay_pattern, **kwargs)

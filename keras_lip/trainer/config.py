@@ -22,6 +22,7 @@ from keras_lip.optimizers.schedules import DECAY_TYPES
 from keras_lip.trainer import data_kinds  # noqa: F401  Registers kinds.
 from keras_lip.trainer import evals as evals_lib
 from keras_lip.trainer import families  # noqa: F401  Registers families.
+from keras_lip.trainer import lit_family  # noqa: F401  Registers "lit".
 from keras_lip.trainer import registry
 
 BACKENDS = ("tensorflow", "jax")
@@ -143,6 +144,7 @@ def base_config(family="siglip"):
         grad_clip_norm=ml_collections.FieldReference(1.0, field_type=float),
         wd_pattern=KERNELS_ONLY, decay_type="cosine", warmup_steps=10,
         cooldown_steps=0, timescale=10_000))
+    c.optimizer.update(registry.FAMILIES[family].optimizer)
     c.loss = ml_collections.ConfigDict(dict(negatives="auto"))
     c.export = True
     return c
@@ -355,6 +357,7 @@ def help_text(config):
         value = config
         for part in key.split("."):
             value = value[part]
-        lines.append(f"  --config.{key}={value!r}  {HELP.get(pattern, '')}"
-                     .rstrip())
+        meaning = HELP.get(pattern) or registry.family(config).help.get(
+            key, "")
+        lines.append(f"  --config.{key}={value!r}  {meaning}".rstrip())
     return "\n".join(lines)

@@ -37,6 +37,10 @@ class Family:
             and builds to the shapes).
         evals: evaluation types that apply to the family.
         negatives: the `config.loss.negatives` modes its loss accepts.
+        optimizer: the family's `config.optimizer` defaults (overriding
+            `base_config`'s, which are SigLIP's).
+        help: `--helpconfig` lines for its `config.model` keys
+            (`"model.image.init": "..."`).
     """
 
     name: str
@@ -46,6 +50,8 @@ class Family:
     inputs: Callable
     evals: tuple = ()
     negatives: tuple = ()
+    optimizer: dict = dataclasses.field(default_factory=dict)
+    help: dict = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
