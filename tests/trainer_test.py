@@ -19,6 +19,7 @@ from keras_lip.trainer import config as config_lib
 from keras_lip.trainer import evals
 from keras_lip.trainer import loop
 from keras_lip.trainer import registry
+from keras_lip.trainer import report
 
 
 def _config(family="siglip", total_steps=4):
@@ -122,6 +123,27 @@ class TrainerTest(TestCase):
         with self.assertRaisesRegex(config_lib.ConfigError,
                                     "gave no batch of config.batch_size=8"):
             loop.train(config, os.path.join(folder, "w"), verbose=0)
+
+    def test_run_without_evaluation_data_writes_its_plots(self):
+        # A tfrecord/csv/tfds run needs no eval split unless an evaluation
+        # reads one; the PNGs then show training examples.
+        folder = self.get_temp_dir()
+        with open(os.path.join(folder, "pairs.csv"), "w") as f:
+            f.write("image,caption\n")
+            for i in range(3):
+                name = os.path.join(folder, f"{i}.png")
+                with open(name, "wb") as image:
+                    image.write(data_fixtures.png_bytes(seed=i))
+                f.write(f"{name},a photo number {i}\n")
+        config = _config()
+        config.data.kind = "csv"
+        config.data.train_files = os.path.join(folder, "pairs.csv")
+        config.data.tokenizer = data_fixtures.shared_sentencepiece()
+        config = config_lib.validate(config)
+        images, captions = report._samples(config)
+        self.assertEqual(images.shape, (3, 16, 16, 3))
+        self.assertEqual(sorted(captions),
+                         [f"a photo number {i}" for i in range(3)])
 
     def test_keys_a_data_kind_ignores_are_rejected(self):
         config = config_lib.base_config()

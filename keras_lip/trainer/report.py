@@ -48,7 +48,8 @@ def write_config(config, workdir):
 
 def _samples(config, n=8):
     """`(images in [-1, 1], first captions)` of n evaluation examples of
-    the data kind's source, or None when it has none."""
+    the data kind's source (training examples when no evaluation data is
+    configured), or None when it has none."""
     import numpy as np
 
     from keras_lip import data
@@ -58,7 +59,8 @@ def _samples(config, n=8):
         return None
     inputs = registry.family(config).inputs(config)
     pp = data.ImagePreprocessing(size=inputs["images"][0])
-    examples = kind.source(config, False).make().map(
+    has_eval_data = all(config.data[key] for key in kind.eval_required)
+    examples = kind.source(config, not has_eval_data).make().map(
         lambda ex: (pp(ex["image"], False, tf.zeros([2], tf.int32)),
                     ex["captions"][0])).ignore_errors().take(n)
     images, captions = [], []
